@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Builds the C/C++ fixtures into fixtures/bin/. Called by `npm run build` (and so by `npm test`).
+// Rebuilds a fixture only when its sources are newer than the binary.
+'use strict';
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.join(__dirname, '..', 'fixtures');
+const src = path.join(root, 'src');
+const bin = path.join(root, 'bin');
+
+/** name -> { sources, flags, cxx?, libs? } */
+const FIXTURES = {
+  loop: { sources: ['loop.c'], flags: ['-g', '-O0'] },
+  loop_O2: { sources: ['loop.c'], flags: ['-g', '-O2'] },
+  crash: { sources: ['crash.c'], flags: ['-g', '-O0'] },
+  echo: { sources: ['echo.c'], flags: ['-g', '-O0'] },
+  threads: { sources: ['threads.c'], flags: ['-g', '-O0', '-pthread'] },
+  sigstop: { sources: ['sigstop.c'], flags: ['-g', '-O0'] },
+  spin: { sources: ['spin.c'], flags: ['-g', '-O0'] },
+  demo: { sources: ['demo.c'], flags: ['-g', '-O0'] },
+  types: { sources: ['types.c'], flags: ['-g', '-O0'] },
+  types_O2: { sources: ['types.c'], flags: ['-g', '-O2'] },
+  types_dwarf4: { sources: ['types.c'], flags: ['-gdwarf-4', '-O0'] },
+  loop_nodebug: { sources: ['loop.c'], flags: ['-O0'] },
+  classes: { sources: ['classes.cpp'], flags: ['-g', '-O0'], cxx: true },
+  'libshape.so': { sources: ['libshape.c'], flags: ['-g', '-O0', '-shared', '-fPIC'] },
+  uselib: { sources: ['uselib.c'], flags: ['-g', '-O0', '-L' + bin, '-lshape', '-ldl', '-Wl,-rpath,$ORIGIN'], after: ['libshape.so'] },
+  // Symbol-reader coverage: several units sharing a header, compressed sections, type units
+  // (DWARF 5 in .debug_info, DWARF 4 in .debug_types), DWARF 2, and optimised C++.
+  multi: { sources: ['multi_main.c', 'multi_util.c'], flags: ['-g', '-O0'] },
+  loop_gz: { sources: ['loop.c'], flags: ['-g', '-O0', '-gz'] },
+  loop_dwarf2: { sources: ['loop.c'], flags: ['-gdwarf-2', '-O2'] },
+  classes_O2: { sources: ['classes.cpp'], flags: ['-g', '-O2'], cxx: true },
+  classes_types: { sources: ['classes.cpp'], flags: ['-g', '-O0', '-fdebug-types-section'], cxx: true },
+  classes_dwarf4: { sources: ['classes.cpp'], flags: ['-gdwarf-4', '-O0', '-fdebug-types-section'], cxx: true },
+  // Unwinder tests: nested calls, recursion, noreturn calls, signal handlers (test/unwind-core.test.ts).
+  unwind: { sources: ['unwind.c'], flags: ['-g', '-O0'] },
+  unwind_O2: { sources: ['unwind.c'], flags: ['-g', '-O2', '-fomit-frame-pointer'] },
+  // Its own functions have CFI only in .debug_frame (no .eh_frame entries).
+  unwind_debug_frame: { sources: ['unwind.c'], flags: ['-g', '-O2', '-fomit-frame-pointer', '-fno-asynchronous-unwind-tables'] },
+  // DWARF 4 location lists (.debug_loc) for test/unwind-loclists.test.ts.
+  types_O2_dwarf4: { sources: ['types.c'], flags: ['-gdwarf-4', '-O2'] },
+};
+
+function build(name, seen = new Set()) {
+  if (seen.has(name)) return;
+  seen.add(name);
+  const f = FIXTURES[name];
+  for (const dep of f.after || []) build(dep, seen);
+  const out = path.join(bin, name);
+  const inputs = f.sources.map((s) => path.join(src, s));
+  const newest = Math.max(...inputs.map((s) => fs.statSync(s).mtimeMs), fs.statSync(__filename).mtimeMs);
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) return;
+  const cc = f.cxx ? process.env.CXX || 'g++' : process.env.CC || 'gcc';
+  // -fdebug-prefix-map keeps DW_AT_comp_dir stable; sources are referred to by their real paths.
+  const args = [...f.flags, '-o', out, ...inputs];
+  // Libraries must follow the sources for the linker.
+  const libsIdx = args.findIndex((a) => a.startsWith('-L'));
+  const ordered = libsIdx >= 0 ? [...args.filter((a, i) => !(a.startsWith('-L') || a.startsWith('-l') || a.startsWith('-Wl,'))), ...args.filter((a) => a.startsWith('-L') || a.startsWith('-l') || a.startsWith('-Wl,'))] : args;
+  execFileSync(cc, ordered, { stdio: 'inherit' });
+}
+
+fs.mkdirSync(bin, { recursive: true });
+const only = process.argv.slice(2);
+for (const name of only.length ? only : Object.keys(FIXTURES)) build(name);

@@ -1,0 +1,6 @@
+export * from './constants';
+export * from './errors';
+export * from './libc';
+export * from './wait-status';
+export * from './regs';
+export * from './signals';

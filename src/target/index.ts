@@ -1,0 +1,3 @@
+export * from './protocol';
+export * from './errors';
+export { Tracer, Inferior, TracerOptions, TracerRequestError, InferiorState } from './target';

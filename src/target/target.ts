@@ -1,0 +1,359 @@
+// The main-thread side of the target layer: an async API over the tracer worker. Nothing here blocks;
+// ptrace happens only on the worker. Pausing a running inferior is done from here with a signal (kill
+// works from any thread), which the tracer recognises as ours and never delivers to the program.
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { FpRegisters, kill as sysKill, Registers, SIGNALS, signalNumber } from '../ptrace';
+import { TargetError } from './errors';
+import {
+  BreakpointInfo,
+  LaunchOptions,
+  Request,
+  ResponseMessage,
+  SHARED,
+  SignalPolicy,
+  StopEvent,
+  ThreadInfo,
+  WorkerError,
+} from './protocol';
+
+export interface TracerOptions {
+  /**
+   * Pin the tracer thread (and so the programs it starts, which inherit it) to one CPU: ptrace round
+   * trips are ~3.5x faster when tracer and tracee share a CPU. `true` picks the last CPU; a number picks
+   * that CPU; false leaves scheduling alone. Default true.
+   */
+  pin?: boolean | number;
+}
+
+/** An error raised by the tracer worker, rebuilt on the main thread with the same name and message. */
+export class TracerRequestError extends Error {
+  readonly call?: string;
+  readonly errno?: number;
+  readonly code?: string;
+  constructor(e: WorkerError) {
+    super(e.message);
+    this.name = e.name;
+    this.call = e.call;
+    this.errno = e.errno;
+    this.code = e.code;
+  }
+}
+
+function workerScript(): string {
+  // Compiled layout: dist/src/target/tracer-worker.js next to this file.
+  return path.join(__dirname, 'tracer-worker.js');
+}
+
+function toBuffer(u: unknown): Buffer {
+  const a = u as Uint8Array;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Owns the tracer worker thread and the processes it traces. */
+export class Tracer {
+  private readonly worker: Worker;
+  private readonly shared: Int32Array;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly inferiors = new Map<number, Inferior>();
+  private closed = false;
+  private workerGone: Error | undefined;
+
+  private constructor(options: TracerOptions) {
+    this.shared = new Int32Array(new SharedArrayBuffer(SHARED.SIZE * 4));
+    let cpu: number | undefined;
+    if (options.pin !== false) cpu = typeof options.pin === 'number' ? options.pin : os.cpus().length - 1;
+    this.worker = new Worker(workerScript(), { workerData: { shared: this.shared.buffer, cpu } });
+    this.worker.unref();
+    this.worker.on('message', (m: ResponseMessage) => this.onMessage(m));
+    this.worker.on('error', (e) => this.onWorkerGone(e));
+    this.worker.on('exit', (code) => this.onWorkerGone(new Error(`tracer worker exited (code ${code})`)));
+  }
+
+  static async create(options: TracerOptions = {}): Promise<Tracer> {
+    const t = new Tracer(options);
+    await t.request({ op: 'ping' });
+    return t;
+  }
+
+  /** Thread id of the tracer worker (the TracerPid of every traced process). */
+  async tracerTid(): Promise<number> {
+    return ((await this.request({ op: 'ping' })) as { tid: number }).tid;
+  }
+
+  /** Starts a program under the debugger, stopped at its first instruction (the exec stop). */
+  async launch(opts: LaunchOptions): Promise<Inferior> {
+    const ev = (await this.request({ op: 'launch', opts })) as StopEvent;
+    const inf = new Inferior(this, ev.pid, ev);
+    this.inferiors.set(ev.pid, inf);
+    return inf;
+  }
+
+  /** Attaches to a running process (PTRACE_SEIZE every thread) and stops it. */
+  async attach(pid: number): Promise<Inferior> {
+    if (!Number.isInteger(pid) || pid <= 0) throw new TargetError(`Cannot attach: '${pid}' is not a process id.`);
+    const ev = (await this.request({ op: 'attach', pid })) as StopEvent;
+    const inf = new Inferior(this, pid, ev);
+    inf.attached = true;
+    this.inferiors.set(pid, inf);
+    return inf;
+  }
+
+  /** Kills every inferior and stops the worker. Safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const inf of this.inferiors.values()) {
+      if (inf.state !== 'exited') {
+        try {
+          sysKill(inf.pid, SIGNALS.SIGKILL);
+        } catch {
+          /* gone already */
+        }
+      }
+    }
+    if (!this.workerGone) {
+      try {
+        await this.send({ op: 'shutdown' } as never);
+      } catch {
+        /* the worker died: EXITKILL took the inferiors with it */
+      }
+      await this.worker.terminate();
+    }
+  }
+
+  /** The worker object, for tests that check what happens when the tracer thread dies. */
+  get workerThread(): Worker {
+    return this.worker;
+  }
+
+  get sharedFlags(): Int32Array {
+    return this.shared;
+  }
+
+  forgetInferior(pid: number): void {
+    this.inferiors.delete(pid);
+  }
+
+  request(req: Request): Promise<unknown> {
+    if (this.closed && req.op !== 'ping') return Promise.reject(new TargetError('The debugger session is closed.'));
+    return this.send(req);
+  }
+
+  private send(req: Request | { op: 'shutdown' }): Promise<unknown> {
+    if (this.workerGone) return Promise.reject(this.workerGone);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage({ ...req, id });
+    });
+  }
+
+  private onMessage(m: ResponseMessage): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (m.ok) p.resolve(m.result);
+    else p.reject(new TracerRequestError(m.error));
+  }
+
+  private onWorkerGone(e: Error): void {
+    this.workerGone ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+}
+
+export type InferiorState = 'stopped' | 'running' | 'exited';
+
+/** A process under the debugger. All-stop: every thread is stopped or every thread runs. */
+export class Inferior {
+  state: InferiorState = 'stopped';
+  attached = false;
+  lastStop: StopEvent;
+  exitCode: number | undefined;
+  termSignal: number | undefined;
+  private runPromise: Promise<StopEvent> | undefined;
+
+  constructor(
+    private readonly tracer: Tracer,
+    readonly pid: number,
+    first: StopEvent,
+  ) {
+    this.lastStop = first;
+  }
+
+  /** The thread the last stop happened in. */
+  get currentTid(): number {
+    return 'tid' in this.lastStop ? this.lastStop.tid : this.pid;
+  }
+
+  /** Continues every thread until something stops the program. Resolves with that stop. */
+  cont(opts: { signal?: number | string } = {}): Promise<StopEvent> {
+    const signal = opts.signal === undefined ? undefined : signalNumber(opts.signal);
+    return this.run({ op: 'cont', pid: this.pid, signal });
+  }
+
+  /** Executes one instruction in one thread (the others stay stopped). */
+  step(tid = this.currentTid): Promise<StopEvent> {
+    return this.run({ op: 'step', pid: this.pid, tid });
+  }
+
+  /** Executes up to count instructions in one thread; stops early at any other event. */
+  async stepMany(count: number, tid = this.currentTid): Promise<{ steps: number; event: StopEvent }> {
+    let steps = 0;
+    const ev = await this.run({ op: 'stepMany', pid: this.pid, tid, count }, (r) => {
+      const res = r as { steps: number; event: StopEvent };
+      steps = res.steps;
+      return res.event;
+    });
+    return { steps, event: ev };
+  }
+
+  /**
+   * Interrupts a running inferior: resolves the pending cont()/step() with a 'paused' stop. Does
+   * nothing when it is already stopped.
+   */
+  pause(): void {
+    if (this.state !== 'running') return;
+    const flags = this.tracer.sharedFlags;
+    Atomics.store(flags, SHARED.PAUSE_WANTED, 1);
+    Atomics.add(flags, SHARED.STOPS_IN_FLIGHT, 1);
+    try {
+      sysKill(this.pid, SIGNALS.SIGSTOP);
+    } catch {
+      Atomics.sub(flags, SHARED.STOPS_IN_FLIGHT, 1);
+    }
+  }
+
+  /** Resolves when the running inferior stops (immediately with the last stop if it is stopped). */
+  waitForStop(): Promise<StopEvent> {
+    return this.runPromise ?? Promise.resolve(this.lastStop);
+  }
+
+  async setBreakpoint(addr: number, opts: { ignoreCount?: number } = {}): Promise<BreakpointInfo> {
+    this.requireStopped();
+    return (await this.tracer.request({ op: 'setBreakpoint', pid: this.pid, addr, ignoreCount: opts.ignoreCount })) as BreakpointInfo;
+  }
+
+  async removeBreakpoint(addr: number): Promise<void> {
+    this.requireStopped();
+    await this.tracer.request({ op: 'removeBreakpoint', pid: this.pid, addr });
+  }
+
+  async breakpoints(): Promise<BreakpointInfo[]> {
+    return (await this.tracer.request({ op: 'breakpoints', pid: this.pid })) as BreakpointInfo[];
+  }
+
+  async getRegisters(tid = this.currentTid): Promise<Registers> {
+    this.requireStopped();
+    return new Registers(toBuffer(await this.tracer.request({ op: 'getRegs', tid })));
+  }
+
+  async setRegisters(regs: Registers, tid = this.currentTid): Promise<void> {
+    this.requireStopped();
+    await this.tracer.request({ op: 'setRegs', tid, regs: regs.buf });
+  }
+
+  async getFpRegisters(tid = this.currentTid): Promise<FpRegisters> {
+    this.requireStopped();
+    return new FpRegisters(toBuffer(await this.tracer.request({ op: 'getFpRegs', tid })));
+  }
+
+  async setFpRegisters(regs: FpRegisters, tid = this.currentTid): Promise<void> {
+    this.requireStopped();
+    await this.tracer.request({ op: 'setFpRegs', tid, regs: regs.buf });
+  }
+
+  /** Reads memory as the program sees it (inserted breakpoints are invisible). */
+  async readMemory(addr: number, len: number): Promise<Buffer> {
+    this.requireAlive();
+    return toBuffer(await this.tracer.request({ op: 'readMemory', pid: this.pid, addr, len }));
+  }
+
+  /** Writes memory, read-only text pages included. */
+  async writeMemory(addr: number, data: Buffer): Promise<void> {
+    this.requireStopped();
+    await this.tracer.request({ op: 'writeMemory', pid: this.pid, addr, data });
+  }
+
+  async threads(): Promise<ThreadInfo[]> {
+    this.requireStopped();
+    return (await this.tracer.request({ op: 'threads', pid: this.pid })) as ThreadInfo[];
+  }
+
+  /** Whether a signal stops the program (and is shown) and whether it is passed to the program. */
+  async setSignalPolicy(signal: number | string, policy: SignalPolicy): Promise<void> {
+    await this.tracer.request({ op: 'setSignalPolicy', pid: this.pid, signo: signalNumber(signal), policy });
+  }
+
+  /** Detaches (breakpoints removed first); the process runs on without the debugger. */
+  async detach(): Promise<void> {
+    if (this.state === 'exited') throw new TargetError(`Process ${this.pid} has exited.`);
+    if (this.state === 'running') {
+      this.pause();
+      await this.runPromise;
+    }
+    await this.tracer.request({ op: 'detach', pid: this.pid });
+    this.state = 'exited';
+    this.tracer.forgetInferior(this.pid);
+  }
+
+  /** Kills the process and waits until it is gone. */
+  async kill(): Promise<StopEvent> {
+    if (this.state === 'exited') return this.lastStop;
+    if (this.state === 'running') {
+      sysKill(this.pid, SIGNALS.SIGKILL);
+      return this.runPromise!;
+    }
+    const ev = (await this.tracer.request({ op: 'kill', pid: this.pid })) as StopEvent;
+    this.noteStop(ev);
+    return ev;
+  }
+
+  private run(req: Request, unwrap: (r: unknown) => StopEvent = (r) => r as StopEvent): Promise<StopEvent> {
+    if (this.state === 'exited') return Promise.reject(new TargetError(`The program is not being run (process ${this.pid} has exited).`));
+    if (this.state === 'running') return Promise.reject(new TargetError(`Process ${this.pid} is already running.`));
+    this.state = 'running';
+    const p = this.tracer.request(req).then(
+      (r) => {
+        const ev = unwrap(r);
+        this.noteStop(ev);
+        return ev;
+      },
+      (e) => {
+        this.runPromise = undefined;
+        if (this.state === 'running') this.state = 'stopped';
+        throw e;
+      },
+    );
+    this.runPromise = p;
+    return p;
+  }
+
+  private noteStop(ev: StopEvent): void {
+    this.runPromise = undefined;
+    this.lastStop = ev;
+    if (ev.kind === 'exited' || ev.kind === 'killed') {
+      this.state = 'exited';
+      if (ev.kind === 'exited') this.exitCode = ev.code;
+      else this.termSignal = ev.signo;
+      this.tracer.forgetInferior(this.pid);
+    } else {
+      this.state = 'stopped';
+    }
+  }
+
+  private requireStopped(): void {
+    if (this.state === 'running') throw new TargetError(`Cannot do that while process ${this.pid} is running.`);
+    this.requireAlive();
+  }
+
+  private requireAlive(): void {
+    if (this.state === 'exited') throw new TargetError(`The program is not being run (process ${this.pid} has exited).`);
+  }
+}

@@ -1,0 +1,884 @@
+// The tracer: every ptrace call of the debugger happens here, on the tracer worker thread. It is
+// synchronous by design (it may block in waitpid while the inferior runs); the main thread talks to it
+// through messages (see tracer-worker.ts and target.ts) and never blocks.
+//
+// Model: all-stop. When one thread of a process reports something worth showing, every other thread of
+// that process is interrupted (PTRACE_INTERRUPT: tracees are attached with PTRACE_SEIZE) before the stop
+// is reported. Resuming steps threads that sit on an inserted breakpoint over it first, then continues all.
+import * as fs from 'fs';
+import {
+  decodeStatus,
+  FPREGS_SIZE,
+  GPR_SIZE,
+  gprOffset,
+  isGroupStopSignal,
+  kill as sysKill,
+  processVmRead,
+  processVmWrite,
+  ptrace,
+  ptraceBuf,
+  PTRACE,
+  PTRACE_EVENT,
+  PTRACE_O,
+  PtraceError,
+  signalName,
+  spawnPrepare,
+  spawnRelease,
+  SPAWN_FLAGS,
+  SyscallError,
+  TRAP_CODE,
+  waitTracees,
+  DEFAULT_NOSTOP,
+  SIGNALS,
+  WaitStatus,
+} from '../ptrace';
+import { BreakpointInfo, LaunchOptions, SHARED, SignalPolicy, StopEvent, ThreadInfo, ThreadNote } from './protocol';
+import { checkExecutable, TargetError } from './errors';
+
+const SIGTRAP = SIGNALS.SIGTRAP;
+const SIGSTOP = SIGNALS.SIGSTOP;
+const SIGKILL = SIGNALS.SIGKILL;
+const INT3 = 0xcc;
+const RIP = gprOffset('rip');
+
+export const TRACE_OPTIONS = PTRACE_O.EXITKILL | PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACESYSGOOD;
+
+interface Thread {
+  tid: number;
+  /** 'running': resumed, a wait status is due. 'stopped': in a ptrace-stop we know of. */
+  state: 'running' | 'stopped';
+  /** Signal to deliver when the thread is next resumed. */
+  pendingSignal: number;
+  /** A stop that happened while we were stopping this thread and that still must be reported. */
+  pendingReport?: StopEvent;
+  /** In group-stop (the program stopped itself with SIGSTOP/SIGTSTP and we let it): resumed with LISTEN. */
+  groupStopped: boolean;
+  /** Hit a breakpoint while being stopped for another thread's event: pc was moved back so it hits again. */
+  rewoundTo?: number;
+}
+
+interface Breakpoint {
+  addr: number;
+  orig: number;
+  hits: number;
+  ignoreCount: number;
+}
+
+class Process {
+  readonly threads = new Map<number, Thread>();
+  readonly breakpoints = new Map<number, Breakpoint>();
+  readonly policy = new Map<number, SignalPolicy>();
+  notes: ThreadNote[] = [];
+  memFd = -1;
+  constructor(readonly pid: number) {}
+
+  policyFor(signo: number): SignalPolicy {
+    const p = this.policy.get(signo);
+    if (p) return p;
+    return { stop: !DEFAULT_NOSTOP.has(signo), pass: signo !== SIGNALS.SIGINT && signo !== SIGTRAP };
+  }
+
+  takeNotes(): ThreadNote[] {
+    const n = this.notes;
+    this.notes = [];
+    return n;
+  }
+
+  mem(): number {
+    if (this.memFd < 0) this.memFd = fs.openSync(`/proc/${this.pid}/mem`, 'r+');
+    return this.memFd;
+  }
+
+  closeMem(): void {
+    if (this.memFd >= 0) {
+      try {
+        fs.closeSync(this.memFd);
+      } catch {
+        /* already gone */
+      }
+      this.memFd = -1;
+    }
+  }
+}
+
+export class Tracer {
+  private readonly procs = new Map<number, Process>();
+  /** tid -> process, for every thread of every traced process. */
+  private readonly owner = new Map<number, Process>();
+  /** Wait statuses of threads we had not met yet (a new thread can report before its parent's clone event). */
+  private readonly early = new Map<number, number>();
+  private readonly regBuf = Buffer.alloc(GPR_SIZE);
+  private readonly word = Buffer.alloc(8);
+
+  constructor(private readonly shared: Int32Array) {}
+
+  // ---------------------------------------------------------------------------------------------------
+  // Starting and ending
+
+  launch(opts: LaunchOptions): StopEvent {
+    const file = checkExecutable(opts.program);
+    const argv = [opts.program, ...(opts.args ?? [])];
+    const envObj = opts.env ?? (process.env as Record<string, string>);
+    const envp = Object.entries(envObj).map(([k, v]) => `${k}=${v}`);
+    if (opts.cwd !== undefined && !isDirectory(opts.cwd)) {
+      throw new TargetError(`Cannot launch ${opts.program}: working directory ${opts.cwd} does not exist.`);
+    }
+    let flags = opts.newSession ? SPAWN_FLAGS.SETSID : SPAWN_FLAGS.SETPGID;
+    if (opts.disableAslr !== false) flags |= SPAWN_FLAGS.NO_ASLR;
+    const prepared = spawnPrepare(file, argv, envp, opts.cwd, opts.stdio ?? [-1, -1, -1], flags);
+    const pid = prepared.pid;
+    try {
+      ptrace(PTRACE.SEIZE, pid, 0, TRACE_OPTIONS);
+    } catch (e) {
+      sysKill(pid, SIGKILL);
+      waitTracees(pid);
+      throw e;
+    }
+    const execErr = spawnRelease(prepared);
+    if (execErr !== 0) {
+      this.reap(pid);
+      throw new TargetError(`Cannot launch ${opts.program}: execve failed: ${new SyscallError('execve', execErr).message}`);
+    }
+    const proc = this.adopt(pid, [pid]);
+    const st = decodeStatus(waitTracees(pid).status);
+    if (!(st.kind === 'stopped' && st.event === PTRACE_EVENT.EXEC)) {
+      this.forget(proc);
+      throw new TargetError(`Cannot launch ${opts.program}: unexpected first stop (${JSON.stringify(st)})`);
+    }
+    proc.threads.get(pid)!.state = 'stopped';
+    return { kind: 'entry', pid, tid: pid, pc: this.pcOf(pid), threads: proc.takeNotes() };
+  }
+
+  attach(pid: number): StopEvent {
+    if (this.procs.has(pid)) throw new TargetError(`Process ${pid} is already being debugged.`);
+    let tids: number[];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`).map(Number);
+    } catch {
+      throw new TargetError(`Cannot attach to process ${pid}: no such process.`);
+    }
+    const status = readProcStatus(pid);
+    if (status.tgid !== pid) throw new TargetError(`Cannot attach to ${pid}: it is a thread of process ${status.tgid}, not a process.`);
+    if (status.tracerPid !== 0) {
+      throw new TargetError(`Cannot attach to process ${pid}: it is already traced by process ${status.tracerPid}.`);
+    }
+    const seized: number[] = [];
+    // Threads can be created while we attach: repeat until the task list is stable.
+    for (let round = 0; round < 10; round++) {
+      for (const tid of tids) {
+        if (seized.includes(tid)) continue;
+        try {
+          ptrace(PTRACE.SEIZE, tid, 0, TRACE_OPTIONS);
+          seized.push(tid);
+        } catch (e) {
+          if (e instanceof PtraceError && e.errno === 1) {
+            for (const t of seized) ptrace(PTRACE.DETACH, t, 0, 0);
+            throw new TargetError(`Cannot attach to process ${pid}: not permitted (ptrace: Operation not permitted).`);
+          }
+          if (!(e instanceof PtraceError && e.errno === 3)) throw e; // a thread that just exited
+        }
+      }
+      const now = fs.readdirSync(`/proc/${pid}/task`).map(Number);
+      if (now.every((t) => seized.includes(t))) break;
+      tids = now;
+    }
+    const proc = this.adopt(pid, seized);
+    for (const t of proc.threads.values()) {
+      ptrace(PTRACE.INTERRUPT, t.tid, 0, 0);
+      t.state = 'running';
+    }
+    this.stopAll(proc, undefined);
+    return { kind: 'paused', pid, tid: pid, pc: this.pcOf(pid), threads: proc.takeNotes() };
+  }
+
+  detach(pid: number): void {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    for (const bp of [...proc.breakpoints.values()]) this.removeBreakpoint(pid, bp.addr);
+    for (const t of proc.threads.values()) {
+      try {
+        ptrace(PTRACE.DETACH, t.tid, 0, t.pendingSignal);
+      } catch (e) {
+        if (!(e instanceof PtraceError && e.errno === 3)) throw e;
+      }
+    }
+    this.forget(proc);
+  }
+
+  kill(pid: number): StopEvent {
+    const proc = this.proc(pid);
+    try {
+      sysKill(pid, SIGKILL);
+    } catch {
+      /* already dead: reap below */
+    }
+    for (;;) {
+      const ev = this.waitAndHandle(proc, 'kill');
+      if (ev && (ev.kind === 'exited' || ev.kind === 'killed')) return ev;
+    }
+  }
+
+  /** Kills every traced process: used at session end. */
+  killAll(): void {
+    for (const pid of [...this.procs.keys()]) {
+      try {
+        this.kill(pid);
+      } catch {
+        /* keep going: the rest must die too */
+      }
+    }
+  }
+
+  private adopt(pid: number, tids: number[]): Process {
+    const proc = new Process(pid);
+    this.procs.set(pid, proc);
+    for (const tid of tids) this.addThread(proc, tid, false);
+    return proc;
+  }
+
+  private addThread(proc: Process, tid: number, note: boolean): Thread {
+    const t: Thread = { tid, state: 'running', pendingSignal: 0, groupStopped: false };
+    proc.threads.set(tid, t);
+    this.owner.set(tid, proc);
+    if (note) proc.notes.push({ kind: 'created', tid });
+    return t;
+  }
+
+  private forget(proc: Process): void {
+    proc.closeMem();
+    for (const tid of proc.threads.keys()) this.owner.delete(tid);
+    this.procs.delete(proc.pid);
+  }
+
+  private reap(pid: number): void {
+    for (;;) {
+      const st = decodeStatus(waitTracees(pid).status);
+      if (st.kind !== 'stopped') return;
+      try {
+        ptrace(PTRACE.CONT, pid, 0, 0);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Run control
+
+  cont(pid: number, signal?: number): StopEvent {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    const pending = this.takePendingReport(proc);
+    if (pending) return pending;
+    if (signal !== undefined) this.thread(proc, this.focusTid(proc)).pendingSignal = signal;
+    const early = this.stepOffBreakpoints(proc);
+    if (early) return early;
+    for (const t of proc.threads.values()) this.resumeThread(t, PTRACE.CONT);
+    return this.runUntilStop(proc);
+  }
+
+  step(pid: number, tid: number, signal?: number): StopEvent {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    const t = this.thread(proc, tid);
+    if (t.pendingReport) {
+      const r = t.pendingReport;
+      t.pendingReport = undefined;
+      return r;
+    }
+    if (signal !== undefined) t.pendingSignal = signal;
+    const ev = this.singleStep(proc, t);
+    return ev;
+  }
+
+  /** Single-steps one thread count times (stopping early at any other event). For bench and stepi N. */
+  stepMany(pid: number, tid: number, count: number): { steps: number; event: StopEvent } {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    const t = this.thread(proc, tid);
+    let steps = 0;
+    let ev: StopEvent | undefined;
+    while (steps < count) {
+      // Fast path: no breakpoint under the pc, nothing pending: one SINGLESTEP and one waitpid.
+      if (t.pendingSignal === 0 && !t.pendingReport && proc.breakpoints.size === 0) {
+        ptrace(PTRACE.SINGLESTEP, tid, 0, 0);
+        const raw = waitTracees(tid).status;
+        // 0x57f: stopped by SIGTRAP, no event. Anything else goes through the general path.
+        if (raw === 0x57f) {
+          steps++;
+          continue;
+        }
+        t.state = 'running';
+        ev = this.handleStatus(proc, tid, decodeStatus(raw), 'step', tid);
+        if (ev === undefined) ev = this.waitForStep(proc, t);
+      } else {
+        ev = this.singleStep(proc, t);
+      }
+      if (ev.kind !== 'step') return { steps, event: ev };
+      steps++;
+    }
+    return { steps, event: ev ?? { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: proc.takeNotes() } };
+  }
+
+  private singleStep(proc: Process, t: Thread): StopEvent {
+    const pc = this.pcOf(t.tid);
+    const bp = proc.breakpoints.get(pc);
+    if (bp) this.writeByte(proc, bp.addr, bp.orig);
+    const sig = t.pendingSignal;
+    t.pendingSignal = 0;
+    ptrace(PTRACE.SINGLESTEP, t.tid, 0, sig);
+    t.state = 'running';
+    let ev: StopEvent;
+    try {
+      ev = this.waitForStep(proc, t);
+    } finally {
+      if (bp && this.procs.has(proc.pid) && proc.breakpoints.get(bp.addr) === bp) this.writeByte(proc, bp.addr, INT3);
+    }
+    return ev;
+  }
+
+  /** Waits until thread t finishes its single-step (or something else worth reporting happens). */
+  private waitForStep(proc: Process, t: Thread): StopEvent {
+    for (;;) {
+      const ev = this.waitAndHandle(proc, 'step', t.tid);
+      if (ev) {
+        // Other threads are stopped already: a step never lets them run.
+        return ev;
+      }
+      if (!proc.threads.has(t.tid)) {
+        // The stepping thread exited (pthread_exit): stop here.
+        this.stopAll(proc, undefined);
+        const any = proc.threads.values().next().value as Thread | undefined;
+        if (!any) continue;
+        return { kind: 'step', pid: proc.pid, tid: any.tid, pc: this.pcOf(any.tid), threads: proc.takeNotes() };
+      }
+    }
+  }
+
+  /** Before a continue: every thread sitting on an inserted breakpoint executes its instruction first. */
+  private stepOffBreakpoints(proc: Process): StopEvent | undefined {
+    if (proc.breakpoints.size === 0) return undefined;
+    for (const t of [...proc.threads.values()]) {
+      if (t.groupStopped) continue;
+      const pc = this.pcOf(t.tid);
+      const rewound = t.rewoundTo === pc;
+      t.rewoundTo = undefined;
+      if (rewound || !proc.breakpoints.has(pc)) continue;
+      const ev = this.singleStep(proc, t);
+      if (ev.kind !== 'step') return ev;
+    }
+    return undefined;
+  }
+
+  private resumeThread(t: Thread, request: number): void {
+    if (t.state !== 'stopped') return;
+    const sig = t.pendingSignal;
+    t.pendingSignal = 0;
+    try {
+      ptrace(t.groupStopped ? PTRACE.LISTEN : request, t.tid, 0, t.groupStopped ? 0 : sig);
+      t.state = 'running';
+    } catch (e) {
+      // ESRCH: the thread was killed meanwhile (a SIGKILL from outside); its exit status is still due.
+      if (e instanceof PtraceError && e.errno === 3) t.state = 'running';
+      else throw e;
+    }
+  }
+
+  private runUntilStop(proc: Process): StopEvent {
+    for (;;) {
+      const ev = this.waitAndHandle(proc, 'cont');
+      if (ev) return ev;
+    }
+  }
+
+  /**
+   * Waits for the next status of any of proc's threads and handles it. Returns a stop to report
+   * (other threads already stopped), or undefined when the status was handled internally.
+   */
+  private waitAndHandle(proc: Process, mode: 'cont' | 'step' | 'kill', stepTid?: number): StopEvent | undefined {
+    const early = this.takeEarly(proc);
+    const { pid: tid, status } = early ?? waitTracees(mode === 'step' && stepTid !== undefined && proc.threads.size === 1 ? stepTid : -1);
+    const owner = this.owner.get(tid);
+    if (!owner) {
+      this.early.set(tid, status);
+      return undefined;
+    }
+    if (owner !== proc) {
+      // A status of another traced process (a checkpoint, another inferior): keep it for later.
+      this.early.set(tid, status);
+      return undefined;
+    }
+    return this.handleStatus(proc, tid, decodeStatus(status), mode, stepTid);
+  }
+
+  private takeEarly(proc: Process): { pid: number; status: number } | undefined {
+    for (const [tid, status] of this.early) {
+      if (this.owner.get(tid) === proc) {
+        this.early.delete(tid);
+        return { pid: tid, status };
+      }
+    }
+    return undefined;
+  }
+
+  private handleStatus(proc: Process, tid: number, st: WaitStatus, mode: 'cont' | 'step' | 'kill', stepTid?: number): StopEvent | undefined {
+    const t = proc.threads.get(tid)!;
+    if (st.kind === 'exited' || st.kind === 'killed') {
+      proc.threads.delete(tid);
+      this.owner.delete(tid);
+      if (tid !== proc.pid) {
+        proc.notes.push({ kind: 'exited', tid });
+        return undefined;
+      }
+      // The leader's status comes last: the whole process is gone.
+      for (const other of proc.threads.keys()) this.owner.delete(other);
+      const notes = proc.takeNotes();
+      this.forget(proc);
+      this.clearPause();
+      return st.kind === 'exited'
+        ? { kind: 'exited', pid: proc.pid, code: st.code, threads: notes }
+        : { kind: 'killed', pid: proc.pid, signo: st.signo, signame: signalName(st.signo), threads: notes };
+    }
+    t.state = 'stopped';
+    if (mode === 'kill') {
+      // Dying: let it go (SIGKILL is already pending).
+      this.resumeQuietly(t);
+      return undefined;
+    }
+    if (st.event === PTRACE_EVENT.CLONE) {
+      const newTid = this.eventMsg(tid);
+      if (!proc.threads.has(newTid)) this.addThread(proc, newTid, true);
+      this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
+      return undefined;
+    }
+    if (st.event === PTRACE_EVENT.EXEC) {
+      // The program exec'd a new image: the old breakpoints are gone with the old address space.
+      proc.breakpoints.clear();
+      proc.closeMem();
+      this.stopAll(proc, t);
+      return this.report(proc, { kind: 'exec', pid: proc.pid, tid, pc: this.pcOf(tid), threads: [] });
+    }
+    if (st.event === PTRACE_EVENT.STOP) {
+      if (isGroupStopSignal(st.signo)) {
+        // The program stopped itself and we passed the signal: stay stopped, as without a debugger.
+        t.groupStopped = true;
+        this.resumeThread(t, PTRACE.CONT);
+        return undefined;
+      }
+      // An interrupt stop we did not ask for now, or a new thread's first stop.
+      t.groupStopped = false;
+      if (mode === 'step') {
+        if (tid === stepTid) this.resumeThread(t, PTRACE.SINGLESTEP);
+        return undefined; // a new thread stays stopped during a step
+      }
+      this.resumeThread(t, PTRACE.CONT);
+      return undefined;
+    }
+    if (st.event !== 0) {
+      this.resumeThread(t, PTRACE.CONT);
+      return undefined;
+    }
+    // A signal-delivery-stop.
+    t.groupStopped = false;
+    const signo = st.signo;
+    if (signo === SIGTRAP) {
+      const info = this.siginfo(tid);
+      if (info.code === TRAP_CODE.SI_KERNEL) {
+        const pc = this.pcOf(tid);
+        const bp = proc.breakpoints.get(pc - 1);
+        if (bp) {
+          this.setPc(tid, bp.addr);
+          bp.hits++;
+          if (bp.ignoreCount > 0 && mode === 'cont') {
+            bp.ignoreCount--;
+            const ev = this.singleStep(proc, t);
+            if (ev.kind !== 'step') return ev;
+            this.resumeThread(t, PTRACE.CONT);
+            return undefined;
+          }
+          this.stopAll(proc, t);
+          return this.report(proc, { kind: 'breakpoint', pid: proc.pid, tid, pc: bp.addr, threads: [] });
+        }
+      } else if (info.code === TRAP_CODE.TRACE && mode === 'step' && tid === stepTid) {
+        return this.report(proc, { kind: 'step', pid: proc.pid, tid, pc: this.pcOf(tid), threads: [] });
+      } else if (info.code === TRAP_CODE.HWBKPT) {
+        this.stopAll(proc, t);
+        const dr6 = Number(ptrace(PTRACE.PEEKUSER, tid, 848 + 6 * 8, 0));
+        return this.report(proc, { kind: 'watchpoint', pid: proc.pid, tid, pc: this.pcOf(tid), dr6, threads: [] });
+      } else if (info.code === TRAP_CODE.TRACE || info.code === TRAP_CODE.BRKPT) {
+        // A stale single-step trap of another thread: nothing to deliver.
+        this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
+        return undefined;
+      }
+    }
+    if (signo === SIGSTOP && Atomics.load(this.shared, SHARED.STOPS_IN_FLIGHT) > 0) {
+      // Our own interrupt (Inferior.pause): never delivered to the program.
+      Atomics.sub(this.shared, SHARED.STOPS_IN_FLIGHT, 1);
+      if (Atomics.exchange(this.shared, SHARED.PAUSE_WANTED, 0) === 1) {
+        this.stopAll(proc, t);
+        return this.report(proc, { kind: 'paused', pid: proc.pid, tid, pc: this.pcOf(tid), threads: [] });
+      }
+      this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
+      return undefined;
+    }
+    const policy = proc.policyFor(signo);
+    t.pendingSignal = policy.pass ? signo : 0;
+    if (!policy.stop) {
+      this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
+      return undefined;
+    }
+    const info = this.siginfo(tid);
+    this.stopAll(proc, t);
+    const ev: StopEvent = {
+      kind: 'signal',
+      pid: proc.pid,
+      tid,
+      pc: this.pcOf(tid),
+      signo,
+      signame: signalName(signo),
+      code: info.code,
+      threads: [],
+    };
+    if (signo === SIGNALS.SIGSEGV || signo === SIGNALS.SIGBUS || signo === SIGNALS.SIGILL || signo === SIGNALS.SIGFPE) {
+      ev.faultAddr = info.addr;
+    }
+    return this.report(proc, ev);
+  }
+
+  private report(proc: Process, ev: StopEvent): StopEvent {
+    ev.threads = proc.takeNotes();
+    this.clearPause();
+    return ev;
+  }
+
+  /** A reported stop answers a pending pause request; a SIGSTOP still in flight is swallowed later. */
+  private clearPause(): void {
+    Atomics.store(this.shared, SHARED.PAUSE_WANTED, 0);
+  }
+
+  /**
+   * Brings every running thread of proc (except `except`, already stopped) to a stop. Events met on the
+   * way are kept: breakpoint hits are undone (pc moved back, so they hit again on resume), signals are
+   * kept to be delivered or reported on the next resume.
+   */
+  private stopAll(proc: Process, except: Thread | undefined): void {
+    for (;;) {
+      const running = [...proc.threads.values()].filter((t) => t !== except && t.state === 'running' && !t.groupStopped);
+      if (running.length === 0) return;
+      for (const t of running) {
+        try {
+          ptrace(PTRACE.INTERRUPT, t.tid, 0, 0);
+        } catch (e) {
+          if (!(e instanceof PtraceError && e.errno === 3)) throw e;
+        }
+      }
+      for (const t of running) {
+        while (proc.threads.get(t.tid) === t && t.state === 'running') this.absorbStatus(proc, t);
+      }
+    }
+  }
+
+  private absorbStatus(proc: Process, t: Thread): void {
+    const raw = this.early.get(t.tid);
+    let status: number;
+    if (raw !== undefined) {
+      this.early.delete(t.tid);
+      status = raw;
+    } else {
+      status = waitTracees(t.tid).status;
+    }
+    const st = decodeStatus(status);
+    if (st.kind !== 'stopped') {
+      proc.threads.delete(t.tid);
+      this.owner.delete(t.tid);
+      if (t.tid !== proc.pid) proc.notes.push({ kind: 'exited', tid: t.tid });
+      else {
+        // The leader died while we stopped it: the process is gone; report it on the next resume.
+        this.early.set(t.tid, status);
+        this.owner.set(t.tid, proc);
+        proc.threads.set(t.tid, t);
+        t.state = 'stopped';
+        t.pendingReport =
+          st.kind === 'exited'
+            ? { kind: 'exited', pid: proc.pid, code: st.code, threads: [] }
+            : { kind: 'killed', pid: proc.pid, signo: st.signo, signame: signalName(st.signo), threads: [] };
+      }
+      return;
+    }
+    t.state = 'stopped';
+    if (st.event === PTRACE_EVENT.STOP) {
+      t.groupStopped = isGroupStopSignal(st.signo);
+      return;
+    }
+    if (st.event === PTRACE_EVENT.CLONE) {
+      const newTid = this.eventMsg(t.tid);
+      if (!proc.threads.has(newTid)) this.addThread(proc, newTid, true);
+      return;
+    }
+    if (st.event !== 0) return;
+    if (st.signo === SIGTRAP) {
+      const info = this.siginfo(t.tid);
+      if (info.code === TRAP_CODE.SI_KERNEL) {
+        const pc = this.pcOf(t.tid);
+        if (proc.breakpoints.has(pc - 1)) {
+          this.setPc(t.tid, pc - 1); // will hit again when resumed
+          t.rewoundTo = pc - 1;
+          return;
+        }
+      }
+      if (info.code === TRAP_CODE.TRACE) return;
+    }
+    if (st.signo === SIGSTOP && Atomics.load(this.shared, SHARED.STOPS_IN_FLIGHT) > 0) {
+      Atomics.sub(this.shared, SHARED.STOPS_IN_FLIGHT, 1);
+      return;
+    }
+    const policy = proc.policyFor(st.signo);
+    if (policy.stop) {
+      const info = this.siginfo(t.tid);
+      t.pendingSignal = policy.pass ? st.signo : 0;
+      t.pendingReport = {
+        kind: 'signal',
+        pid: proc.pid,
+        tid: t.tid,
+        pc: this.pcOf(t.tid),
+        signo: st.signo,
+        signame: signalName(st.signo),
+        code: info.code,
+        faultAddr: info.addr,
+        threads: [],
+      };
+    } else if (policy.pass) {
+      t.pendingSignal = st.signo;
+    }
+  }
+
+  private takePendingReport(proc: Process): StopEvent | undefined {
+    for (const t of proc.threads.values()) {
+      if (t.pendingReport) {
+        const r = t.pendingReport;
+        t.pendingReport = undefined;
+        if (r.kind === 'exited' || r.kind === 'killed') {
+          this.early.delete(proc.pid);
+          this.forget(proc);
+        }
+        r.threads = proc.takeNotes();
+        return r;
+      }
+    }
+    return undefined;
+  }
+
+  private resumeQuietly(t: Thread): void {
+    try {
+      ptrace(PTRACE.CONT, t.tid, 0, 0);
+      t.state = 'running';
+    } catch {
+      t.state = 'running';
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Breakpoints, registers, memory
+
+  setBreakpoint(pid: number, addr: number, ignoreCount = 0): BreakpointInfo {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    let bp = proc.breakpoints.get(addr);
+    if (!bp) {
+      const orig = Buffer.alloc(1);
+      this.readRaw(proc, addr, orig);
+      bp = { addr, orig: orig[0], hits: 0, ignoreCount };
+      this.writeByte(proc, addr, INT3);
+      proc.breakpoints.set(addr, bp);
+    } else {
+      bp.ignoreCount = ignoreCount;
+    }
+    return { addr, hits: bp.hits, ignoreCount: bp.ignoreCount };
+  }
+
+  removeBreakpoint(pid: number, addr: number): void {
+    const proc = this.proc(pid);
+    const bp = proc.breakpoints.get(addr);
+    if (!bp) throw new TargetError(`No breakpoint at 0x${addr.toString(16)}.`);
+    this.writeByte(proc, addr, bp.orig);
+    proc.breakpoints.delete(addr);
+  }
+
+  breakpoints(pid: number): BreakpointInfo[] {
+    return [...this.proc(pid).breakpoints.values()].map((b) => ({ addr: b.addr, hits: b.hits, ignoreCount: b.ignoreCount }));
+  }
+
+  getRegs(tid: number): Buffer {
+    this.requireThreadStopped(tid);
+    const buf = Buffer.alloc(GPR_SIZE);
+    ptraceBuf(PTRACE.GETREGS, tid, 0, buf);
+    return buf;
+  }
+
+  setRegs(tid: number, regs: Buffer): void {
+    this.requireThreadStopped(tid);
+    ptraceBuf(PTRACE.SETREGS, tid, 0, regs);
+  }
+
+  getFpRegs(tid: number): Buffer {
+    this.requireThreadStopped(tid);
+    const buf = Buffer.alloc(FPREGS_SIZE);
+    ptraceBuf(PTRACE.GETFPREGS, tid, 0, buf);
+    return buf;
+  }
+
+  setFpRegs(tid: number, regs: Buffer): void {
+    this.requireThreadStopped(tid);
+    ptraceBuf(PTRACE.SETFPREGS, tid, 0, regs);
+  }
+
+  /** Reads memory as the program sees it: inserted breakpoints show their original bytes. */
+  readMemory(pid: number, addr: number, len: number): Buffer {
+    const proc = this.proc(pid);
+    const buf = Buffer.alloc(len);
+    this.readRaw(proc, addr, buf);
+    for (const bp of proc.breakpoints.values()) {
+      if (bp.addr >= addr && bp.addr < addr + len) buf[bp.addr - addr] = bp.orig;
+    }
+    return buf;
+  }
+
+  /** Writes memory, text pages included; bytes under an inserted breakpoint update its saved original. */
+  writeMemory(pid: number, addr: number, data: Buffer): void {
+    const proc = this.proc(pid);
+    const copy = Buffer.from(data);
+    for (const bp of proc.breakpoints.values()) {
+      if (bp.addr >= addr && bp.addr < addr + copy.length) {
+        bp.orig = copy[bp.addr - addr];
+        copy[bp.addr - addr] = INT3;
+      }
+    }
+    let done = 0;
+    try {
+      done = processVmWrite(pid, addr, copy);
+    } catch {
+      done = 0; // read-only page (program text): /proc/PID/mem writes through
+    }
+    if (done < copy.length) this.writeProcMem(proc, addr + done, copy.subarray(done));
+  }
+
+  threads(pid: number): ThreadInfo[] {
+    const proc = this.proc(pid);
+    return [...proc.threads.values()].map((t) => ({
+      tid: t.tid,
+      pc: t.state === 'stopped' ? this.pcOf(t.tid) : 0,
+      name: threadName(pid, t.tid),
+      groupStopped: t.groupStopped,
+    }));
+  }
+
+  setSignalPolicy(pid: number, signo: number, policy: SignalPolicy): void {
+    this.proc(pid).policy.set(signo, policy);
+  }
+
+  private readRaw(proc: Process, addr: number, buf: Buffer): void {
+    let got = 0;
+    try {
+      got = processVmRead(proc.pid, addr, buf);
+    } catch {
+      got = 0;
+    }
+    if (got < buf.length) {
+      let n = 0;
+      try {
+        n = fs.readSync(proc.mem(), buf, got, buf.length - got, addr + got);
+      } catch {
+        n = 0;
+      }
+      if (got + n < buf.length) throw new TargetError(`Cannot access memory at address 0x${(addr + got + n).toString(16)}`);
+    }
+  }
+
+  private writeProcMem(proc: Process, addr: number, data: Buffer): void {
+    let n = 0;
+    try {
+      n = fs.writeSync(proc.mem(), data, 0, data.length, addr);
+    } catch {
+      n = 0;
+    }
+    if (n < data.length) throw new TargetError(`Cannot access memory at address 0x${(addr + n).toString(16)}`);
+  }
+
+  private writeByte(proc: Process, addr: number, byte: number): void {
+    this.word[0] = byte;
+    this.writeProcMem(proc, addr, this.word.subarray(0, 1));
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Helpers
+
+  private proc(pid: number): Process {
+    const p = this.procs.get(pid);
+    if (!p) throw new TargetError(`No process ${pid} is being debugged.`);
+    return p;
+  }
+
+  private thread(proc: Process, tid: number): Thread {
+    const t = proc.threads.get(tid);
+    if (!t) throw new TargetError(`Process ${proc.pid} has no thread ${tid}.`);
+    return t;
+  }
+
+  private focusTid(proc: Process): number {
+    return proc.threads.has(proc.pid) ? proc.pid : proc.threads.keys().next().value!;
+  }
+
+  private requireStopped(proc: Process): void {
+    for (const t of proc.threads.values()) {
+      if (t.state !== 'stopped' && !t.groupStopped) throw new TargetError(`Process ${proc.pid} is running.`);
+    }
+  }
+
+  private requireThreadStopped(tid: number): void {
+    const proc = this.owner.get(tid);
+    if (!proc) throw new TargetError(`No thread ${tid} is being debugged.`);
+    const t = proc.threads.get(tid)!;
+    if (t.state !== 'stopped') throw new TargetError(`Thread ${tid} is running.`);
+  }
+
+  private pcOf(tid: number): number {
+    return Number(ptrace(PTRACE.PEEKUSER, tid, RIP, 0));
+  }
+
+  private setPc(tid: number, pc: number): void {
+    ptrace(PTRACE.POKEUSER, tid, RIP, pc);
+  }
+
+  private eventMsg(tid: number): number {
+    ptraceBuf(PTRACE.GETEVENTMSG, tid, 0, this.word);
+    return Number(this.word.readBigUInt64LE(0));
+  }
+
+  private siginfo(tid: number): { signo: number; code: number; addr: number } {
+    const info = Buffer.alloc(128);
+    ptraceBuf(PTRACE.GETSIGINFO, tid, 0, info);
+    return { signo: info.readInt32LE(0), code: info.readInt32LE(8), addr: Number(info.readBigUInt64LE(16)) };
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function readProcStatus(pid: number): { tgid: number; tracerPid: number } {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(/^(\w+):\s*(\S*)/m.exec(text.split('\n').find((l) => l.startsWith(name + ':')) ?? '')?.[2] ?? 0);
+  return { tgid: field('Tgid'), tracerPid: field('TracerPid') };
+}
+
+function threadName(pid: number, tid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}

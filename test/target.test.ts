@@ -1,0 +1,378 @@
+// The target layer against real processes: breakpoints, stepping, memory, signals, exit codes, attach,
+// pause, and the guarantee that no process is left behind.
+import { spawn, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import { Tracer } from '../src/target';
+import { becomeSubreaper, fixture, isGoneOrZombie, leftoverTracees, loadBias, nmAddress, procState, reap, waitUntil } from './helpers';
+
+let tracer: Tracer;
+
+beforeAll(async () => {
+  tracer = await Tracer.create();
+});
+
+afterAll(async () => {
+  await tracer.close();
+  expect(leftoverTracees()).toEqual([]);
+});
+
+describe('launch and run', () => {
+  test('stops at the exec entry point, and the exit code is reported', async () => {
+    const inf = await tracer.launch({ program: fixture('loop'), args: ['5'], stdio: [-1, -1, -1] });
+    expect(inf.lastStop.kind).toBe('entry');
+    // The entry stop is at the dynamic loader's entry point (AT_ENTRY of ld.so), in ld.so's mapping.
+    const maps = fs.readFileSync(`/proc/${inf.pid}/maps`, 'utf8');
+    const ld = maps.split('\n').find((l) => l.includes('ld-linux'))!;
+    const ldStart = parseInt(ld.split('-')[0], 16);
+    const ldEntry = parseInt(/Entry point address:\s+0x([0-9a-f]+)/.exec(execFileSync('readelf', ['-h', ld.trim().split(/\s+/)[5]], { encoding: 'utf8' }))![1], 16);
+    expect(inf.lastStop.kind === 'entry' && inf.lastStop.pc).toBe(ldStart + ldEntry);
+    const ev = await inf.cont();
+    // total = sum(2i+1, i<5) = 25
+    expect(ev).toMatchObject({ kind: 'exited', code: 25 });
+    expect(inf.state).toBe('exited');
+  });
+
+  test('a breakpoint at a function is hit once per call with the argument in rdi', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, args: ['4'], stdio: [-1, -1, -1] });
+    const hot = loadBias(inf.pid, bin) + nmAddress(bin, 'hot');
+    await inf.setBreakpoint(hot);
+    const args: bigint[] = [];
+    for (;;) {
+      const ev = await inf.cont();
+      if (ev.kind !== 'breakpoint') {
+        expect(ev).toMatchObject({ kind: 'exited', code: 16 });
+        break;
+      }
+      expect(ev.pc).toBe(hot);
+      const regs = await inf.getRegisters();
+      expect(regs.pc).toBe(hot);
+      args.push(regs.get('rdi'));
+    }
+    expect(args).toEqual([0n, 1n, 2n, 3n]);
+  });
+
+  test('an ignore count skips hits inside the tracer and counts them', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, args: ['1000'], stdio: [-1, -1, -1] });
+    const hot = loadBias(inf.pid, bin) + nmAddress(bin, 'hot');
+    await inf.setBreakpoint(hot, { ignoreCount: 997 });
+    const ev = await inf.cont();
+    expect(ev.kind).toBe('breakpoint');
+    expect((await inf.getRegisters()).get('rdi')).toBe(997n);
+    expect((await inf.breakpoints())[0]).toMatchObject({ addr: hot, hits: 998, ignoreCount: 0 });
+    await inf.removeBreakpoint(hot);
+    expect(await inf.cont()).toMatchObject({ kind: 'exited' });
+  });
+
+  test('single-step moves rip by the length of one instruction', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, args: ['1'], stdio: [-1, -1, -1] });
+    const hot = loadBias(inf.pid, bin) + nmAddress(bin, 'hot');
+    await inf.setBreakpoint(hot);
+    await inf.cont();
+    // objdump tells the instruction boundaries of hot(): each step must land on the next one.
+    const dis = execFileSync('objdump', ['-d', '--no-show-raw-insn', bin], { encoding: 'utf8' });
+    const body = dis.split(/\n\n/).find((b) => b.includes('<hot>:'))!;
+    const addrs = body
+      .split('\n')
+      .map((l) => /^\s+([0-9a-f]+):/.exec(l)?.[1])
+      .filter((a): a is string => !!a)
+      .map((a) => parseInt(a, 16) + loadBias(inf.pid, bin));
+    for (let i = 1; i < 4; i++) {
+      const ev = await inf.step();
+      expect(ev).toMatchObject({ kind: 'step', pc: addrs[i] });
+      expect((await inf.getRegisters()).pc).toBe(addrs[i]);
+    }
+    await inf.kill();
+  });
+
+  test('memory reads match the ELF file, and breakpoints are invisible in them', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, stdio: [-1, -1, -1] });
+    const bias = loadBias(inf.pid, bin);
+    // greeting[] lives in .rodata: compare with the file's bytes at the symbol's file offset.
+    const greet = nmAddress(bin, 'greeting');
+    const mem = await inf.readMemory(bias + greet, 22);
+    expect(mem.toString('latin1')).toBe('backstep-fixture-data\0');
+    const hot = bias + nmAddress(bin, 'hot');
+    const before = await inf.readMemory(hot, 16);
+    await inf.setBreakpoint(hot);
+    expect(await inf.readMemory(hot, 16)).toEqual(before);
+    // ...but the int3 really is there: /proc/PID/mem shows it.
+    const fd = fs.openSync(`/proc/${inf.pid}/mem`, 'r');
+    const raw = Buffer.alloc(1);
+    fs.readSync(fd, raw, 0, 1, hot);
+    fs.closeSync(fd);
+    expect(raw[0]).toBe(0xcc);
+    await inf.kill();
+  });
+
+  test('memory and register writes change what the program computes', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, args: ['3'], stdio: [-1, -1, -1] });
+    const bias = loadBias(inf.pid, bin);
+    const hot = bias + nmAddress(bin, 'hot');
+    await inf.setBreakpoint(hot);
+    await inf.cont();
+    // counter = 1000 before the first increment; hot(x) returns 2x+1: make x = 100 for this call.
+    const counter = bias + nmAddress(bin, 'counter');
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(1000);
+    await inf.writeMemory(counter, b);
+    const regs = await inf.getRegisters();
+    regs.set('rdi', 100n);
+    await inf.setRegisters(regs);
+    expect((await inf.readMemory(counter, 4)).readInt32LE(0)).toBe(1000);
+    await inf.removeBreakpoint(hot);
+    // total = 201 + 3 + 5 = 209
+    const ev = await inf.cont();
+    expect(ev).toMatchObject({ kind: 'exited', code: 209 & 0xff });
+  });
+
+  test('writing into program text (read-only pages) works', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, stdio: [-1, -1, -1] });
+    const hot = loadBias(inf.pid, bin) + nmAddress(bin, 'hot');
+    const orig = await inf.readMemory(hot, 4);
+    await inf.writeMemory(hot, Buffer.from([0x90, 0x90, 0x90, 0x90]));
+    expect(await inf.readMemory(hot, 4)).toEqual(Buffer.from([0x90, 0x90, 0x90, 0x90]));
+    await inf.writeMemory(hot, orig);
+    expect(await inf.readMemory(hot, 4)).toEqual(orig);
+    await inf.kill();
+  });
+
+  test('floating point registers are readable', async () => {
+    const inf = await tracer.launch({ program: fixture('loop'), stdio: [-1, -1, -1] });
+    const fp = await inf.getFpRegisters();
+    expect(fp.fcw).toBe(0x37f); // the x87 control word every process starts with
+    expect(fp.mxcsr).toBe(0x1f80); // the default MXCSR
+    await inf.kill();
+  });
+});
+
+describe('signals', () => {
+  test('a crash is reported as SIGSEGV with the faulting address', async () => {
+    const bin = fixture('crash');
+    const inf = await tracer.launch({ program: bin, stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    const ev = await inf.cont();
+    expect(ev).toMatchObject({ kind: 'signal', signo: 11, signame: 'SIGSEGV', faultAddr: 0 });
+    // The pc is inside read_value (nm's address range for it).
+    const readValue = loadBias(inf.pid, bin) + nmAddress(bin, 'read_value');
+    expect(ev.kind === 'signal' && ev.pc - readValue).toBeGreaterThanOrEqual(0);
+    expect(ev.kind === 'signal' && ev.pc - readValue).toBeLessThan(32);
+    // Continuing delivers the signal: the program dies of it.
+    expect(await inf.cont()).toMatchObject({ kind: 'killed', signo: 11, signame: 'SIGSEGV' });
+  });
+
+  test('signals the user did not ask to stop on are passed through', async () => {
+    const bin = fixture('crash');
+    const inf = await tracer.launch({ program: bin, stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    await inf.setSignalPolicy('SIGSEGV', { stop: false, pass: true });
+    expect(await inf.cont()).toMatchObject({ kind: 'killed', signo: 11 });
+  });
+
+  test('a program that stops itself with SIGSTOP stays stopped until SIGCONT (group-stop, PTRACE_LISTEN)', async () => {
+    const dir = fs.mkdtempSync('/tmp/backstep-');
+    const out = fs.openSync(`${dir}/out`, 'w');
+    const inf = await tracer.launch({ program: fixture('sigstop'), stdio: [-1, out, -1] });
+    await inf.setSignalPolicy('SIGSTOP', { stop: false, pass: true });
+    await inf.setSignalPolicy('SIGCONT', { stop: false, pass: true });
+    let settled = false;
+    const done = inf.cont().finally(() => (settled = true));
+    await waitUntil(() => fs.readFileSync(`${dir}/out`, 'utf8') === 'stopping\n', 5000, 'the program to stop itself');
+    // It stays stopped: no progress, and the debugger still considers it running (not a debugger stop).
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fs.readFileSync(`${dir}/out`, 'utf8')).toBe('stopping\n');
+    expect(settled).toBe(false);
+    expect(inf.state).toBe('running');
+    process.kill(inf.pid, 'SIGCONT');
+    expect(await done).toMatchObject({ kind: 'exited', code: 7 });
+    expect(fs.readFileSync(`${dir}/out`, 'utf8')).toBe('stopping\ncontinued\n');
+    fs.closeSync(out);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test('SIGSTOP is reported by default, like gdb', async () => {
+    const inf = await tracer.launch({ program: fixture('sigstop'), stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    expect(await inf.cont()).toMatchObject({ kind: 'signal', signame: 'SIGSTOP' });
+    await inf.kill();
+  });
+});
+
+describe('stdio', () => {
+  test('stdin and stdout can be wired to pipes', async () => {
+    const dir = fs.mkdtempSync('/tmp/backstep-');
+    fs.writeFileSync(`${dir}/in`, 'hello\nworld\n');
+    const inFd = fs.openSync(`${dir}/in`, 'r');
+    const outFd = fs.openSync(`${dir}/out`, 'w');
+    const errFd = fs.openSync(`${dir}/err`, 'w');
+    const inf = await tracer.launch({ program: fixture('echo'), stdio: [inFd, outFd, errFd] });
+    expect(await inf.cont()).toMatchObject({ kind: 'exited', code: 3 });
+    expect(fs.readFileSync(`${dir}/out`, 'utf8')).toBe('HELLO\nWORLD\n');
+    expect(fs.readFileSync(`${dir}/err`, 'utf8')).toBe('lines=2\n');
+    for (const fd of [inFd, outFd, errFd]) fs.closeSync(fd);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test('args, env and cwd reach the program', async () => {
+    const dir = fs.mkdtempSync('/tmp/backstep-');
+    const outFd = fs.openSync(`${dir}/out`, 'w');
+    const inf = await tracer.launch({ program: '/bin/sh', args: ['-c', 'echo "$1:$FOO:$(pwd)"', 'sh', 'arg1'], env: { FOO: 'bar', PATH: '/usr/bin:/bin' }, cwd: dir, stdio: [-1, outFd, -1] });
+    expect(await inf.cont()).toMatchObject({ kind: 'exited', code: 0 });
+    expect(fs.readFileSync(`${dir}/out`, 'utf8')).toBe(`arg1:bar:${fs.realpathSync(dir)}\n`);
+    fs.closeSync(outFd);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('threads', () => {
+  test('new threads are traced, all stop together at a breakpoint, and the program completes', async () => {
+    const bin = fixture('threads');
+    const inf = await tracer.launch({ program: bin, stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    const worker = loadBias(inf.pid, bin) + nmAddress(bin, 'worker');
+    await inf.setBreakpoint(worker);
+    const created = new Set<number>();
+    const hitTids = new Set<number>();
+    let ev = await inf.cont();
+    while (ev.kind === 'breakpoint') {
+      for (const n of ev.threads) if (n.kind === 'created') created.add(n.tid);
+      hitTids.add(ev.tid);
+      const threads = await inf.threads();
+      // All-stop: every thread is in tracing stop while we look.
+      for (const t of threads) expect(procState(t.tid) ?? 't').toMatch(/t|Z|X/);
+      const stopTid = ev.tid;
+      expect(threads.some((t) => t.tid === stopTid)).toBe(true);
+      ev = await inf.cont();
+    }
+    expect(ev).toMatchObject({ kind: 'exited', code: 0 });
+    expect(hitTids.size).toBe(4);
+    for (const tid of hitTids) expect(created.has(tid)).toBe(true);
+  });
+});
+
+describe('pause, attach, detach', () => {
+  test('pause interrupts a busy loop', async () => {
+    const inf = await tracer.launch({ program: fixture('spin'), stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    const running = inf.cont();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(inf.state).toBe('running');
+    inf.pause();
+    const ev = await running;
+    expect(ev.kind).toBe('paused');
+    expect(procState(inf.pid)).toBe('t');
+    // It continues normally afterwards (the SIGSTOP was never delivered).
+    const again = inf.cont();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(procState(inf.pid)).toBe('R');
+    inf.pause();
+    expect((await again).kind).toBe('paused');
+    await inf.kill();
+  });
+
+  test('attach to a running process, read its state, detach: it keeps running', async () => {
+    const child = spawn(fixture('spin'), [], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid: number = await new Promise((r) => child.stdout!.once('data', (d) => r(Number(String(d).trim()))));
+    expect(pid).toBe(child.pid);
+    const inf = await tracer.attach(pid);
+    expect(inf.lastStop.kind).toBe('paused');
+    expect(procState(pid)).toBe('t');
+    const bin = fixture('spin');
+    const spins = loadBias(pid, bin) + nmAddress(bin, 'spins');
+    const a = (await inf.readMemory(spins, 8)).readBigUInt64LE(0);
+    expect(a).toBeGreaterThan(0n);
+    await inf.detach();
+    await waitUntil(() => procState(pid) === 'R', 2000, 'running after detach');
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(/TracerPid:\s*0/.test(status)).toBe(true);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  });
+
+  test('clear errors for a pid that does not exist and one we may not trace', async () => {
+    await expect(tracer.attach(999999999)).rejects.toThrow(/no such process/);
+    await expect(tracer.attach(-4)).rejects.toThrow(/not a process id/);
+    // A process already traced (by us) cannot be traced twice.
+    const inf = await tracer.launch({ program: fixture('spin'), stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    await expect(tracer.attach(inf.pid)).rejects.toThrow(/already/);
+    // Our own process: the kernel refuses to let a thread trace its own thread group.
+    await expect(tracer.attach(process.pid)).rejects.toThrow(/not permitted|Operation not permitted/);
+    await inf.kill();
+  });
+});
+
+describe('bad input', () => {
+  test('missing program, directory, non-ELF file, non-executable', async () => {
+    await expect(tracer.launch({ program: '/nonexistent/prog' })).rejects.toThrow('/nonexistent/prog: No such file or directory.');
+    await expect(tracer.launch({ program: '/tmp' })).rejects.toThrow(/is a directory/);
+    const dir = fs.mkdtempSync('/tmp/backstep-');
+    fs.writeFileSync(`${dir}/script.txt`, 'hello there, not an elf\n', { mode: 0o755 });
+    await expect(tracer.launch({ program: `${dir}/script.txt` })).rejects.toThrow(/not in executable format/);
+    fs.copyFileSync(fixture('loop'), `${dir}/noexec`);
+    fs.chmodSync(`${dir}/noexec`, 0o644);
+    // root may execute nothing without an x bit: execve itself says EACCES.
+    await expect(tracer.launch({ program: `${dir}/noexec` })).rejects.toThrow(/Permission denied|EACCES/);
+    await expect(tracer.launch({ program: fixture('loop'), cwd: '/nonexistent-dir' })).rejects.toThrow(/working directory/);
+    fs.rmSync(dir, { recursive: true });
+    // The tracer keeps working after all that.
+    const inf = await tracer.launch({ program: fixture('loop'), args: ['2'], stdio: [-1, -1, -1] });
+    expect(await inf.cont()).toMatchObject({ kind: 'exited', code: 4 });
+  });
+
+  test('operations on an exited process say so', async () => {
+    const inf = await tracer.launch({ program: fixture('loop'), args: ['1'], stdio: [-1, -1, -1] });
+    await inf.cont();
+    await expect(inf.cont()).rejects.toThrow(/not being run/);
+    await expect(inf.readMemory(0x1000, 4)).rejects.toThrow(/not being run/);
+  });
+
+  test('unreadable memory gives gdb\'s message', async () => {
+    const inf = await tracer.launch({ program: fixture('loop'), stdio: [-1, -1, -1] });
+    await expect(inf.readMemory(0x10, 8)).rejects.toThrow('Cannot access memory at address 0x10');
+    await inf.kill();
+  });
+});
+
+describe('no process is left behind', () => {
+  test('closing a tracer kills its stopped and running inferiors', async () => {
+    const t = await Tracer.create();
+    const a = await t.launch({ program: fixture('spin'), stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    const b = await t.launch({ program: fixture('spin'), stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    void b.cont();
+    await t.close();
+    await waitUntil(() => isGoneOrZombie(a.pid) && isGoneOrZombie(b.pid), 3000, 'inferiors to die');
+  });
+
+  test('terminating the tracer worker kills the inferior (PTRACE_O_EXITKILL)', async () => {
+    const t = await Tracer.create();
+    const inf = await t.launch({ program: fixture('spin'), stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    await t.workerThread.terminate();
+    // Its parent thread is gone: the process (this test) inherits it and can see how it ended.
+    expect(await reap(inf.pid)).toEqual({ signal: 9 });
+  });
+
+  test('killing the debugger process kills its inferior, even while it runs', async () => {
+    becomeSubreaper(); // orphans come to us, not to a PID 1 that may never reap them
+    const script = `
+      const { Tracer } = require(${JSON.stringify(require.resolve('../src/target'))});
+      (async () => {
+        const t = await Tracer.create();
+        const inf = await t.launch({ program: ${JSON.stringify(fixture('spin'))}, stdio: [-1, -1, -1] });
+        console.log('PID ' + inf.pid);
+        inf.cont();
+        setInterval(() => {}, 1000);
+      })();`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const pid: number = await new Promise((resolve) =>
+      child.stdout!.on('data', (d) => {
+        out += String(d);
+        const m = /PID (\d+)\n(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      }),
+    );
+    expect(procState(pid)).toBe('R');
+    child.kill('SIGKILL');
+    expect(await reap(pid)).toEqual({ signal: 9 });
+  });
+});
