@@ -151,6 +151,79 @@ describe('launch and run', () => {
   });
 });
 
+describe('hardware breakpoints', () => {
+  test('a debug-register breakpoint is hit once per call, and an ignore count is honoured', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, args: ['6'], stdio: [-1, -1, -1] });
+    const hot = loadBias(inf.pid, bin) + nmAddress(bin, 'hot');
+    const info = await inf.setBreakpoint(hot, { hardware: true, ignoreCount: 2 });
+    expect(info.hardware).toBe(true);
+    // No int3 in memory: the code is untouched.
+    const fd = fs.openSync(`/proc/${inf.pid}/mem`, 'r');
+    const raw = Buffer.alloc(1);
+    fs.readSync(fd, raw, 0, 1, hot);
+    fs.closeSync(fd);
+    expect(raw[0]).not.toBe(0xcc);
+    const seen: bigint[] = [];
+    let ev = await inf.cont();
+    while (ev.kind === 'breakpoint') {
+      expect(ev.pc).toBe(hot);
+      seen.push((await inf.getRegisters()).get('rdi'));
+      ev = await inf.cont();
+    }
+    expect(seen).toEqual([2n, 3n, 4n, 5n]);
+    expect(ev).toMatchObject({ kind: 'exited', code: 36 });
+  });
+
+  test('single-stepping from a hardware breakpoint moves on, and removing it stops the hits', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, args: ['3'], stdio: [-1, -1, -1] });
+    const hot = loadBias(inf.pid, bin) + nmAddress(bin, 'hot');
+    await inf.setBreakpoint(hot, { hardware: true });
+    expect(await inf.cont()).toMatchObject({ kind: 'breakpoint', pc: hot });
+    const st = await inf.step();
+    expect(st.kind === 'step' && st.pc).toBeGreaterThan(hot);
+    expect(await inf.cont()).toMatchObject({ kind: 'breakpoint', pc: hot });
+    // Stepping onto the breakpoint's address and continuing runs the instruction (no instant re-hit).
+    await inf.removeBreakpoint(hot);
+    const st2 = await inf.step();
+    const next = st2.kind === 'step' ? st2.pc : 0;
+    expect((await inf.getRegisters()).get('rdi')).toBe(1n);
+    await inf.setBreakpoint(next, { hardware: true });
+    // The hit comes from the next call (rdi 2), not at once from where the thread already stands.
+    expect(await inf.cont()).toMatchObject({ kind: 'breakpoint', pc: next });
+    expect((await inf.getRegisters()).get('rdi')).toBe(2n);
+    await inf.removeBreakpoint(next);
+    expect(await inf.cont()).toMatchObject({ kind: 'exited', code: 9 });
+  });
+
+  test('a fifth hardware breakpoint is refused with a clear error', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, stdio: [-1, -1, -1] });
+    const base = loadBias(inf.pid, bin) + nmAddress(bin, 'main');
+    for (let i = 0; i < 4; i++) await inf.setBreakpoint(base + i, { hardware: true });
+    await expect(inf.setBreakpoint(base + 4, { hardware: true })).rejects.toThrow(/all 4 debug registers/);
+    // 'auto' falls back to an int3 when the slots are taken.
+    expect((await inf.setBreakpoint(base + 8, { ignoreCount: 5 })).hardware).toBe(false);
+    await inf.kill();
+  });
+
+  test('threads created later get the debug registers too', async () => {
+    const bin = fixture('threads');
+    const inf = await tracer.launch({ program: bin, stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    const worker = loadBias(inf.pid, bin) + nmAddress(bin, 'worker');
+    await inf.setBreakpoint(worker, { hardware: true });
+    const tids = new Set<number>();
+    let ev = await inf.cont();
+    while (ev.kind === 'breakpoint') {
+      tids.add(ev.tid);
+      ev = await inf.cont();
+    }
+    expect(tids.size).toBe(4);
+    expect(ev).toMatchObject({ kind: 'exited', code: 0 });
+  });
+});
+
 describe('signals', () => {
   test('a crash is reported as SIGSEGV with the faulting address', async () => {
     const bin = fixture('crash');

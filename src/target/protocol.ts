@@ -61,6 +61,8 @@ export interface BreakpointInfo {
   addr: number;
   hits: number;
   ignoreCount: number;
+  /** Held in a debug register rather than an int3 in memory. */
+  hardware: boolean;
 }
 
 export interface WorkerError {
@@ -79,7 +81,7 @@ export type Request =
   | { op: 'cont'; pid: number; signal?: number }
   | { op: 'step'; pid: number; tid: number; signal?: number }
   | { op: 'stepMany'; pid: number; tid: number; count: number }
-  | { op: 'setBreakpoint'; pid: number; addr: number; ignoreCount?: number }
+  | { op: 'setBreakpoint'; pid: number; addr: number; ignoreCount?: number; hardware?: boolean | 'auto' }
   | { op: 'removeBreakpoint'; pid: number; addr: number }
   | { op: 'breakpoints'; pid: number }
   | { op: 'getRegs'; tid: number }

@@ -235,9 +235,14 @@ export class Inferior {
     return this.runPromise ?? Promise.resolve(this.lastStop);
   }
 
-  async setBreakpoint(addr: number, opts: { ignoreCount?: number } = {}): Promise<BreakpointInfo> {
+  /**
+   * Inserts a breakpoint at addr. ignoreCount: hits the tracer resumes past without reporting. hardware:
+   * true for a debug-register breakpoint, false for an int3, 'auto' (default) for a debug register when
+   * one is free and the breakpoint has an ignore count.
+   */
+  async setBreakpoint(addr: number, opts: { ignoreCount?: number; hardware?: boolean | 'auto' } = {}): Promise<BreakpointInfo> {
     this.requireStopped();
-    return (await this.tracer.request({ op: 'setBreakpoint', pid: this.pid, addr, ignoreCount: opts.ignoreCount })) as BreakpointInfo;
+    return (await this.tracer.request({ op: 'setBreakpoint', pid: this.pid, addr, ignoreCount: opts.ignoreCount, hardware: opts.hardware })) as BreakpointInfo;
   }
 
   async removeBreakpoint(addr: number): Promise<void> {

@@ -40,7 +40,7 @@ function serve(msg: RequestMessage): unknown {
     case 'stepMany':
       return tracer.stepMany(msg.pid, msg.tid, msg.count);
     case 'setBreakpoint':
-      return tracer.setBreakpoint(msg.pid, msg.addr, msg.ignoreCount);
+      return tracer.setBreakpoint(msg.pid, msg.addr, msg.ignoreCount, msg.hardware);
     case 'removeBreakpoint':
       return tracer.removeBreakpoint(msg.pid, msg.addr);
     case 'breakpoints':

@@ -55,14 +55,31 @@ interface Thread {
   groupStopped: boolean;
   /** Hit a breakpoint while being stopped for another thread's event: pc was moved back so it hits again. */
   rewoundTo?: number;
+  /** The debug-register generation this thread has (new threads do not inherit ptrace's debug registers). */
+  hwGen: number;
 }
 
 interface Breakpoint {
   addr: number;
+  /** Original byte under the int3 (software breakpoints). */
   orig: number;
   hits: number;
   ignoreCount: number;
+  /** Debug-register slot (0-3) when this is a hardware execution breakpoint. */
+  hwSlot?: number;
 }
+
+/** What a debug-register slot holds (DR0-DR3 with its DR7 control bits). */
+export interface HwSlot {
+  addr: number;
+  /** DR7 R/W bits: 0 execute, 1 write, 3 read/write. */
+  rw: 0 | 1 | 3;
+  /** Length in bytes: 1, 2, 4 or 8 (1 for execute). */
+  len: 1 | 2 | 4 | 8;
+}
+
+const DR_OFFSET = (n: number) => 848 + n * 8; // offsetof(struct user, u_debugreg[n])
+const DR7_LEN: Record<number, number> = { 1: 0, 2: 1, 8: 2, 4: 3 };
 
 class Process {
   readonly threads = new Map<number, Thread>();
@@ -70,6 +87,9 @@ class Process {
   readonly policy = new Map<number, SignalPolicy>();
   notes: ThreadNote[] = [];
   memFd = -1;
+  /** Debug-register slots, applied to every thread; hwGen counts changes so threads can catch up. */
+  readonly hw: (HwSlot | undefined)[] = [undefined, undefined, undefined, undefined];
+  hwGen = 0;
   constructor(readonly pid: number) {}
 
   policyFor(signo: number): SignalPolicy {
@@ -237,7 +257,7 @@ export class Tracer {
   }
 
   private addThread(proc: Process, tid: number, note: boolean): Thread {
-    const t: Thread = { tid, state: 'running', pendingSignal: 0, groupStopped: false };
+    const t: Thread = { tid, state: 'running', pendingSignal: 0, groupStopped: false, hwGen: 0 };
     proc.threads.set(tid, t);
     this.owner.set(tid, proc);
     if (note) proc.notes.push({ kind: 'created', tid });
@@ -322,8 +342,10 @@ export class Tracer {
 
   private singleStep(proc: Process, t: Thread): StopEvent {
     const pc = this.pcOf(t.tid);
-    const bp = proc.breakpoints.get(pc);
+    const found = proc.breakpoints.get(pc);
+    const bp = found && found.hwSlot === undefined ? found : undefined;
     if (bp) this.writeByte(proc, bp.addr, bp.orig);
+    else if (found) this.setResumeFlag(t.tid); // a hardware breakpoint at pc: execute the instruction once
     const sig = t.pendingSignal;
     t.pendingSignal = 0;
     ptrace(PTRACE.SINGLESTEP, t.tid, 0, sig);
@@ -363,7 +385,12 @@ export class Tracer {
       const pc = this.pcOf(t.tid);
       const rewound = t.rewoundTo === pc;
       t.rewoundTo = undefined;
-      if (rewound || !proc.breakpoints.has(pc)) continue;
+      const bp = proc.breakpoints.get(pc);
+      if (rewound || !bp) continue;
+      if (bp.hwSlot !== undefined) {
+        this.setResumeFlag(t.tid);
+        continue;
+      }
       const ev = this.singleStep(proc, t);
       if (ev.kind !== 'step') return ev;
     }
@@ -372,6 +399,8 @@ export class Tracer {
 
   private resumeThread(t: Thread, request: number): void {
     if (t.state !== 'stopped') return;
+    const proc = this.owner.get(t.tid);
+    if (proc && t.hwGen !== proc.hwGen && !t.groupStopped) this.syncDebugRegs(proc, t);
     const sig = t.pendingSignal;
     t.pendingSignal = 0;
     try {
@@ -481,6 +510,22 @@ export class Tracer {
     // A signal-delivery-stop.
     t.groupStopped = false;
     const signo = st.signo;
+    if (signo === SIGTRAP && mode === 'cont' && proc.hwGen > 0) {
+      // Hardware execution breakpoint: the trap comes before the instruction, and the kernel sets RF so
+      // resuming runs it without trapping again: one stop per hit instead of two.
+      const pc = this.pcOf(tid);
+      const bp = proc.breakpoints.get(pc);
+      if (bp && bp.hwSlot !== undefined) {
+        bp.hits++;
+        if (bp.ignoreCount > 0) {
+          bp.ignoreCount--;
+          this.resumeThread(t, PTRACE.CONT);
+          return undefined;
+        }
+        this.stopAll(proc, t);
+        return this.report(proc, { kind: 'breakpoint', pid: proc.pid, tid, pc, threads: [] });
+      }
+    }
     if (signo === SIGTRAP) {
       const info = this.siginfo(tid);
       if (info.code === TRAP_CODE.SI_KERNEL) {
@@ -503,7 +548,8 @@ export class Tracer {
         return this.report(proc, { kind: 'step', pid: proc.pid, tid, pc: this.pcOf(tid), threads: [] });
       } else if (info.code === TRAP_CODE.HWBKPT) {
         this.stopAll(proc, t);
-        const dr6 = Number(ptrace(PTRACE.PEEKUSER, tid, 848 + 6 * 8, 0));
+        const dr6 = Number(ptrace(PTRACE.PEEKUSER, tid, DR_OFFSET(6), 0));
+        ptrace(PTRACE.POKEUSER, tid, DR_OFFSET(6), 0);
         return this.report(proc, { kind: 'watchpoint', pid: proc.pid, tid, pc: this.pcOf(tid), dr6, threads: [] });
       } else if (info.code === TRAP_CODE.TRACE || info.code === TRAP_CODE.BRKPT) {
         // A stale single-step trap of another thread: nothing to deliver.
@@ -618,6 +664,18 @@ export class Tracer {
     if (st.event !== 0) return;
     if (st.signo === SIGTRAP) {
       const info = this.siginfo(t.tid);
+      if (info.code === TRAP_CODE.HWBKPT) {
+        const pc = this.pcOf(t.tid);
+        const bp = proc.breakpoints.get(pc);
+        if (bp && bp.hwSlot !== undefined) {
+          // A hardware breakpoint traps before its instruction, with RF set: if resumed, the instruction
+          // runs. So the hit cannot be undone like an int3's: keep it to report on the next resume.
+          bp.hits++;
+          if (bp.ignoreCount > 0) bp.ignoreCount--;
+          else t.pendingReport = { kind: 'breakpoint', pid: proc.pid, tid: t.tid, pc, threads: [] };
+          return;
+        }
+      }
       if (info.code === TRAP_CODE.SI_KERNEL) {
         const pc = this.pcOf(t.tid);
         if (proc.breakpoints.has(pc - 1)) {
@@ -680,32 +738,72 @@ export class Tracer {
   // ---------------------------------------------------------------------------------------------------
   // Breakpoints, registers, memory
 
-  setBreakpoint(pid: number, addr: number, ignoreCount = 0): BreakpointInfo {
+  /**
+   * Inserts a breakpoint. hardware: true uses a debug register (an error when all four are taken);
+   * 'auto' uses one when a slot is free and the breakpoint has an ignore count (the tracer then resumes
+   * past most hits itself, and a hardware breakpoint halves what each of them costs); false, an int3.
+   */
+  setBreakpoint(pid: number, addr: number, ignoreCount = 0, hardware: boolean | 'auto' = 'auto'): BreakpointInfo {
     const proc = this.proc(pid);
     this.requireStopped(proc);
     let bp = proc.breakpoints.get(addr);
     if (!bp) {
-      const orig = Buffer.alloc(1);
-      this.readRaw(proc, addr, orig);
-      bp = { addr, orig: orig[0], hits: 0, ignoreCount };
-      this.writeByte(proc, addr, INT3);
+      const free = proc.hw.findIndex((h) => h === undefined);
+      const useHw = hardware === true || (hardware === 'auto' && ignoreCount > 0 && free >= 0);
+      if (useHw) {
+        if (free < 0) throw new TargetError('Hardware breakpoints used exceeds limit (all 4 debug registers are in use).');
+        bp = { addr, orig: 0, hits: 0, ignoreCount, hwSlot: free };
+        this.setHwSlot(proc, free, { addr, rw: 0, len: 1 });
+      } else {
+        const orig = Buffer.alloc(1);
+        this.readRaw(proc, addr, orig);
+        bp = { addr, orig: orig[0], hits: 0, ignoreCount };
+        this.writeByte(proc, addr, INT3);
+      }
       proc.breakpoints.set(addr, bp);
     } else {
       bp.ignoreCount = ignoreCount;
     }
-    return { addr, hits: bp.hits, ignoreCount: bp.ignoreCount };
+    return this.bpInfo(bp);
   }
 
   removeBreakpoint(pid: number, addr: number): void {
     const proc = this.proc(pid);
     const bp = proc.breakpoints.get(addr);
     if (!bp) throw new TargetError(`No breakpoint at 0x${addr.toString(16)}.`);
-    this.writeByte(proc, addr, bp.orig);
+    if (bp.hwSlot !== undefined) this.setHwSlot(proc, bp.hwSlot, undefined);
+    else this.writeByte(proc, addr, bp.orig);
     proc.breakpoints.delete(addr);
   }
 
+  /** Sets or clears one debug-register slot on every stopped thread (others catch up when resumed). */
+  setHwSlot(proc: Process, slot: number, value: HwSlot | undefined): void {
+    proc.hw[slot] = value;
+    proc.hwGen++;
+    for (const t of proc.threads.values()) {
+      if (t.state === 'stopped' && !t.groupStopped) this.syncDebugRegs(proc, t);
+    }
+  }
+
+  private syncDebugRegs(proc: Process, t: Thread): void {
+    let dr7 = 0;
+    // DR7 must not enable a slot before its address is written: clear it first.
+    ptrace(PTRACE.POKEUSER, t.tid, DR_OFFSET(7), 0);
+    proc.hw.forEach((h, i) => {
+      if (!h) return;
+      ptrace(PTRACE.POKEUSER, t.tid, DR_OFFSET(i), h.addr);
+      dr7 += (1 << (2 * i)) + (h.rw << (16 + 4 * i)) + (DR7_LEN[h.len] << (18 + 4 * i));
+    });
+    if (dr7 !== 0) ptrace(PTRACE.POKEUSER, t.tid, DR_OFFSET(7), dr7);
+    t.hwGen = proc.hwGen;
+  }
+
+  private bpInfo(b: Breakpoint): BreakpointInfo {
+    return { addr: b.addr, hits: b.hits, ignoreCount: b.ignoreCount, hardware: b.hwSlot !== undefined };
+  }
+
   breakpoints(pid: number): BreakpointInfo[] {
-    return [...this.proc(pid).breakpoints.values()].map((b) => ({ addr: b.addr, hits: b.hits, ignoreCount: b.ignoreCount }));
+    return [...this.proc(pid).breakpoints.values()].map((b) => this.bpInfo(b));
   }
 
   getRegs(tid: number): Buffer {
@@ -738,7 +836,7 @@ export class Tracer {
     const buf = Buffer.alloc(len);
     this.readRaw(proc, addr, buf);
     for (const bp of proc.breakpoints.values()) {
-      if (bp.addr >= addr && bp.addr < addr + len) buf[bp.addr - addr] = bp.orig;
+      if (bp.hwSlot === undefined && bp.addr >= addr && bp.addr < addr + len) buf[bp.addr - addr] = bp.orig;
     }
     return buf;
   }
@@ -748,7 +846,7 @@ export class Tracer {
     const proc = this.proc(pid);
     const copy = Buffer.from(data);
     for (const bp of proc.breakpoints.values()) {
-      if (bp.addr >= addr && bp.addr < addr + copy.length) {
+      if (bp.hwSlot === undefined && bp.addr >= addr && bp.addr < addr + copy.length) {
         bp.orig = copy[bp.addr - addr];
         copy[bp.addr - addr] = INT3;
       }
@@ -843,6 +941,13 @@ export class Tracer {
 
   private pcOf(tid: number): number {
     return Number(ptrace(PTRACE.PEEKUSER, tid, RIP, 0));
+  }
+
+  /** EFLAGS.RF: the next instruction runs without triggering an instruction breakpoint at it. */
+  private setResumeFlag(tid: number): void {
+    const off = gprOffset('eflags');
+    const flags = Number(ptrace(PTRACE.PEEKUSER, tid, off, 0));
+    ptrace(PTRACE.POKEUSER, tid, off, flags | 0x10000);
   }
 
   private setPc(tid: number, pc: number): void {

@@ -1,0 +1,104 @@
+// Shared pieces of the benchmarks: fixtures, gdb runs, timing and the printed table.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const FIXTURES = path.join(ROOT, 'fixtures', 'bin');
+export const BENCH_BIN = path.join(ROOT, 'bench', 'bin');
+
+export function fixture(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+/** Compiles a C helper from bench/c into bench/bin (once). */
+export function buildC(name: string, extra: string[] = []): string {
+  fs.mkdirSync(BENCH_BIN, { recursive: true });
+  const src = path.join(ROOT, 'bench', 'c', `${name}.c`);
+  const out = path.join(BENCH_BIN, name);
+  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs) {
+    execFileSync('cc', ['-O2', '-o', out, src, ...extra], { stdio: 'inherit' });
+  }
+  return out;
+}
+
+export function hasGdb(): boolean {
+  try {
+    execFileSync('gdb', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs gdb in batch mode and returns the seconds between two python time marks placed around `timed`
+ * (so gdb's own start-up and symbol loading are not counted unless asked for).
+ */
+export function gdbTimed(setup: string[], timed: string[], program: string, args: string[] = []): number {
+  const cmds = [
+    'set pagination off',
+    'set confirm off',
+    ...setup,
+    'python import time; __t0 = time.time()',
+    ...timed,
+    'python print("ELAPSED %.6f" % (time.time() - __t0))',
+  ];
+  const argv = ['-batch', '-nx', ...cmds.flatMap((c) => ['-ex', c]), '--args', program, ...args];
+  const out = execFileSync('gdb', argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  const m = /ELAPSED ([\d.]+)/.exec(out);
+  if (!m) throw new Error(`gdb printed no timing:\n${out.slice(-2000)}`);
+  return Number(m[1]);
+}
+
+export function nmAddress(binary: string, symbol: string): number {
+  const out = execFileSync('nm', [binary], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.trim().split(/\s+/)[2] === symbol);
+  if (!line) throw new Error(`nm: no symbol ${symbol} in ${binary}`);
+  return parseInt(line.split(/\s+/)[0], 16);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export interface Row {
+  metric: string;
+  unit: string;
+  backstep: number;
+  others: Record<string, number | undefined>;
+  /** Whether bigger is better (rates) or smaller (latencies). */
+  higherIsBetter: boolean;
+  /** The issue's bar, as text, with the ratio it needs: e.g. { against: 'gdb', ratio: 2 }. */
+  bars?: { against: string; ratio: number }[];
+}
+
+export function fmt(n: number | undefined): string {
+  if (n === undefined || Number.isNaN(n)) return '-';
+  if (n >= 100) return Math.round(n).toLocaleString('en-US');
+  if (n >= 1) return n.toFixed(2);
+  return n.toPrecision(3);
+}
+
+export function printRows(title: string, rows: Row[]): void {
+  console.log(`\n## ${title}`);
+  for (const r of rows) {
+    const parts = [`${r.metric}: backstep ${fmt(r.backstep)} ${r.unit}`];
+    for (const [name, v] of Object.entries(r.others)) {
+      if (v === undefined) {
+        parts.push(`${name} n/a`);
+        continue;
+      }
+      const ratio = r.higherIsBetter ? r.backstep / v : v / r.backstep;
+      parts.push(`${name} ${fmt(v)} ${r.unit} (backstep ${ratio.toFixed(2)}x ${r.higherIsBetter ? 'the rate' : 'faster'})`);
+    }
+    console.log('- ' + parts.join('; '));
+    for (const bar of r.bars ?? []) {
+      const v = r.others[bar.against];
+      if (v === undefined) continue;
+      const ratio = r.higherIsBetter ? r.backstep / v : v / r.backstep;
+      console.log(`  bar: >= ${bar.ratio}x ${bar.against}: ${ratio >= bar.ratio ? 'MET' : 'NOT MET'} (${ratio.toFixed(2)}x)`);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// `npm run bench [target ...]`: runs the benchmarks and prints backstep's figures beside gdb's (and other
+// references) measured in the same run, with the ratios and the issues' bars. Timing lives here, never
+// in tests.
+import { printRows, Row } from './common';
+import { benchTarget } from './target-bench';
+
+const SUITES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
+  target: { title: 'Run control ([1] engine foundation)', run: () => benchTarget() },
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const names = wanted.length ? wanted : Object.keys(SUITES);
+  for (const n of names) {
+    const s = SUITES[n];
+    if (!s) throw new Error(`unknown bench suite '${n}' (have: ${Object.keys(SUITES).join(', ')})`);
+    printRows(s.title, await s.run());
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+// Public entry point of the ELF/DWARF reading core. Imports nothing outside src/symbols.
+export { ElfError, ElfFile } from './elf';
+export type { CoreFileMapping, ElfNote, ElfSection, ElfSegment, ElfSymbol, PrStatus, SymbolBind, SymbolType } from './elf';
+export { DwarfError, Reader } from './reader';
+export { Dwarf } from './dwarf/dwarf';
+export type { DwarfSections } from './dwarf/dwarf';
+export { Die, EntryCursor, Unit } from './dwarf/unit';
+export { Abbrev, AbbrevTable } from './dwarf/abbrev';
+export type { Attribute, AttrValue, Encoding } from './dwarf/forms';
+export { LineProgram, linePrograms } from './dwarf/line';
+export type { LineFileEntry, LineProgramHeader, LineRow } from './dwarf/line';
+export { LineTable } from './dwarf/line-table';
+export type { LineLookup, LineTableEntry } from './dwarf/line-table';
+export type { Range } from './dwarf/ranges';
+export { attributeLocation } from './dwarf/location';
+export type { LocationAttr } from './dwarf/location';
+export * from './dwarf/constants';
+export { FunctionInfo, SymbolFile, VariableInfo, analyzeAmd64Prologue, fileMatches } from './symbol-file';
+export type { CodeLocation, LineAddresses, SourceLine } from './symbol-file';
+export { TypeResolver, VOID, byteSizeOf, ptype, stripTypedefs, typeName } from './types';
+export type * from './types';

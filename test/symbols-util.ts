@@ -1,0 +1,57 @@
+// Shared helpers for the symbol-reader tests: fixture paths and running the binutils/gdb oracles.
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const BIN = path.join(ROOT, 'fixtures', 'bin');
+
+let built = false;
+
+/** Path of a fixture binary, building the fixtures first if needed (cheap when up to date). */
+export function fixture(name: string): string {
+  if (!built) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-fixtures.js')], { stdio: 'inherit' });
+    built = true;
+  }
+  const p = path.join(BIN, name);
+  if (!fs.existsSync(p)) throw new Error(`fixture ${name} missing`);
+  return p;
+}
+
+/** Every ELF file in fixtures/bin. */
+export function allFixtures(): string[] {
+  fixture('loop');
+  return fs
+    .readdirSync(BIN)
+    .filter((f) => {
+      const p = path.join(BIN, f);
+      if (!fs.statSync(p).isFile()) return false;
+      const fd = fs.openSync(p, 'r');
+      const b = Buffer.alloc(4);
+      fs.readSync(fd, b, 0, 4, 0);
+      fs.closeSync(fd);
+      return b.readUInt32BE(0) === 0x7f454c46;
+    })
+    .sort();
+}
+
+export function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
+}
+
+export function hasTool(cmd: string): boolean {
+  try {
+    execFileSync(cmd, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Run gdb in batch mode on a file with the given commands and return stdout+stderr. */
+export function gdb(file: string, commands: string[]): string {
+  const args = ['-nx', '-batch', ...commands.flatMap((c) => ['-ex', c]), file];
+  const res = spawnSync('gdb', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+  return (res.stdout ?? '') + (res.stderr ?? '');
+}
