@@ -130,6 +130,22 @@ describe('launch and run', () => {
     expect(ev).toMatchObject({ kind: 'exited', code: 209 & 0xff });
   });
 
+  test('synchronous reads and writes from the main thread agree with the tracer', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, args: ['2'], stdio: [-1, -1, -1] });
+    const bias = loadBias(inf.pid, bin);
+    const hot = bias + nmAddress(bin, 'hot');
+    const before = inf.readMemorySync(hot, 8);
+    await inf.setBreakpoint(hot);
+    expect(inf.readMemorySync(hot, 8)).toEqual(before); // the int3 is hidden here too
+    expect(() => inf.writeMemorySync(hot, Buffer.from([0x90]))).toThrow(/holds a breakpoint/);
+    const counter = bias + nmAddress(bin, 'counter');
+    inf.writeMemorySync(counter, Buffer.from([100, 0, 0, 0]));
+    expect((await inf.readMemory(counter, 4)).readInt32LE(0)).toBe(100);
+    expect(() => inf.readMemorySync(0x10, 4)).toThrow('Cannot access memory at address 0x10');
+    await inf.kill();
+  });
+
   test('writing into program text (read-only pages) works', async () => {
     const bin = fixture('loop');
     const inf = await tracer.launch({ program: bin, stdio: [-1, -1, -1] });

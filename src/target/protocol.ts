@@ -63,6 +63,8 @@ export interface BreakpointInfo {
   ignoreCount: number;
   /** Held in a debug register rather than an int3 in memory. */
   hardware: boolean;
+  /** The program's byte under the int3 (software breakpoints). */
+  orig: number;
 }
 
 export interface WorkerError {

@@ -4,7 +4,8 @@
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { FpRegisters, kill as sysKill, Registers, SIGNALS, signalNumber } from '../ptrace';
+import * as fs from 'fs';
+import { FpRegisters, kill as sysKill, processVmRead, processVmWrite, Registers, SIGNALS, signalNumber } from '../ptrace';
 import { TargetError } from './errors';
 import {
   BreakpointInfo,
@@ -178,6 +179,9 @@ export class Inferior {
   exitCode: number | undefined;
   termSignal: number | undefined;
   private runPromise: Promise<StopEvent> | undefined;
+  /** Software breakpoints inserted (address -> original byte), mirrored here for synchronous reads. */
+  private readonly swBreakpoints = new Map<number, number>();
+  private memFd = -1;
 
   constructor(
     private readonly tracer: Tracer,
@@ -242,12 +246,84 @@ export class Inferior {
    */
   async setBreakpoint(addr: number, opts: { ignoreCount?: number; hardware?: boolean | 'auto' } = {}): Promise<BreakpointInfo> {
     this.requireStopped();
-    return (await this.tracer.request({ op: 'setBreakpoint', pid: this.pid, addr, ignoreCount: opts.ignoreCount, hardware: opts.hardware })) as BreakpointInfo;
+    const info = (await this.tracer.request({ op: 'setBreakpoint', pid: this.pid, addr, ignoreCount: opts.ignoreCount, hardware: opts.hardware })) as BreakpointInfo;
+    if (!info.hardware) this.swBreakpoints.set(addr, info.orig);
+    return info;
   }
 
   async removeBreakpoint(addr: number): Promise<void> {
     this.requireStopped();
     await this.tracer.request({ op: 'removeBreakpoint', pid: this.pid, addr });
+    this.swBreakpoints.delete(addr);
+  }
+
+  /**
+   * Reads memory synchronously on the calling thread (process_vm_readv, then /proc/PID/mem for what it
+   * cannot read), with inserted breakpoints shown as the original bytes. Throws gdb's "Cannot access
+   * memory at address 0x..." for unreadable memory. For value rendering and expression evaluation.
+   */
+  readMemorySync(addr: number, len: number): Buffer {
+    this.requireAlive();
+    const buf = Buffer.alloc(len);
+    let got = 0;
+    try {
+      got = processVmRead(this.pid, addr, buf);
+    } catch {
+      got = 0;
+    }
+    if (got < len) {
+      let n = 0;
+      try {
+        n = fs.readSync(this.mem(), buf, got, len - got, addr + got);
+      } catch {
+        n = 0;
+      }
+      if (got + n < len) throw new TargetError(`Cannot access memory at address 0x${(addr + got + n).toString(16)}`);
+    }
+    for (const [a, orig] of this.swBreakpoints) if (a >= addr && a < addr + len) buf[a - addr] = orig;
+    return buf;
+  }
+
+  /**
+   * Writes memory synchronously (process_vm_writev, or /proc/PID/mem for read-only pages). Refuses to
+   * write over an inserted software breakpoint: use writeMemory() there, which keeps the breakpoint.
+   */
+  writeMemorySync(addr: number, data: Buffer): void {
+    this.requireStopped();
+    for (const a of this.swBreakpoints.keys()) {
+      if (a >= addr && a < addr + data.length) throw new TargetError(`writeMemorySync: 0x${a.toString(16)} holds a breakpoint; use writeMemory.`);
+    }
+    let done = 0;
+    try {
+      done = processVmWrite(this.pid, addr, data);
+    } catch {
+      done = 0;
+    }
+    if (done < data.length) {
+      let n = 0;
+      try {
+        n = fs.writeSync(this.mem(), data, done, data.length - done, addr + done);
+      } catch {
+        n = 0;
+      }
+      if (done + n < data.length) throw new TargetError(`Cannot access memory at address 0x${(addr + done + n).toString(16)}`);
+    }
+  }
+
+  private mem(): number {
+    if (this.memFd < 0) this.memFd = fs.openSync(`/proc/${this.pid}/mem`, 'r+');
+    return this.memFd;
+  }
+
+  private closeMem(): void {
+    if (this.memFd >= 0) {
+      try {
+        fs.closeSync(this.memFd);
+      } catch {
+        /* gone */
+      }
+      this.memFd = -1;
+    }
   }
 
   async breakpoints(): Promise<BreakpointInfo[]> {
@@ -304,6 +380,7 @@ export class Inferior {
       await this.runPromise;
     }
     await this.tracer.request({ op: 'detach', pid: this.pid });
+    this.closeMem();
     this.state = 'exited';
     this.tracer.forgetInferior(this.pid);
   }
@@ -343,7 +420,13 @@ export class Inferior {
   private noteStop(ev: StopEvent): void {
     this.runPromise = undefined;
     this.lastStop = ev;
+    if (ev.kind === 'exec') {
+      // A new program image: the old breakpoints and memory file are gone.
+      this.swBreakpoints.clear();
+      this.closeMem();
+    }
     if (ev.kind === 'exited' || ev.kind === 'killed') {
+      this.closeMem();
       this.state = 'exited';
       if (ev.kind === 'exited') this.exitCode = ev.code;
       else this.termSignal = ev.signo;

@@ -799,7 +799,7 @@ export class Tracer {
   }
 
   private bpInfo(b: Breakpoint): BreakpointInfo {
-    return { addr: b.addr, hits: b.hits, ignoreCount: b.ignoreCount, hardware: b.hwSlot !== undefined };
+    return { addr: b.addr, hits: b.hits, ignoreCount: b.ignoreCount, hardware: b.hwSlot !== undefined, orig: b.orig };
   }
 
   breakpoints(pid: number): BreakpointInfo[] {
