@@ -282,6 +282,23 @@ describe('signals', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  test('pause works on a program that stopped itself, which stays stopped until SIGCONT afterwards', async () => {
+    const inf = await tracer.launch({ program: fixture('sigstop'), stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
+    await inf.setSignalPolicy('SIGSTOP', { stop: false, pass: true });
+    await inf.setSignalPolicy('SIGCONT', { stop: false, pass: true });
+    const running = inf.cont();
+    await new Promise((r) => setTimeout(r, 200));
+    inf.pause();
+    expect((await running).kind).toBe('paused');
+    expect((await inf.threads())[0].groupStopped).toBe(true);
+    let settled = false;
+    const again = inf.cont().finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(settled).toBe(false);
+    process.kill(inf.pid, 'SIGCONT');
+    expect(await again).toMatchObject({ kind: 'exited', code: 7 });
+  });
+
   test('SIGSTOP is reported by default, like gdb', async () => {
     const inf = await tracer.launch({ program: fixture('sigstop'), stdio: [-1, fs.openSync('/dev/null', 'w'), -1] });
     expect(await inf.cont()).toMatchObject({ kind: 'signal', signame: 'SIGSTOP' });

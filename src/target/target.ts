@@ -226,6 +226,7 @@ export class Inferior {
     if (this.state !== 'running') return;
     const flags = this.tracer.sharedFlags;
     Atomics.store(flags, SHARED.PAUSE_WANTED, 1);
+    Atomics.notify(flags, SHARED.PAUSE_WANTED); // wakes a tracer polling a self-stopped program
     Atomics.add(flags, SHARED.STOPS_IN_FLIGHT, 1);
     try {
       sysKill(this.pid, SIGNALS.SIGSTOP);

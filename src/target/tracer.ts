@@ -415,8 +415,49 @@ export class Tracer {
 
   private runUntilStop(proc: Process): StopEvent {
     for (;;) {
+      if (this.allGroupStopped(proc)) {
+        const ev = this.waitWhileGroupStopped(proc);
+        if (ev) return ev;
+        continue;
+      }
       const ev = this.waitAndHandle(proc, 'cont');
       if (ev) return ev;
+    }
+  }
+
+  private allGroupStopped(proc: Process): boolean {
+    if (proc.threads.size === 0) return false;
+    for (const t of proc.threads.values()) if (!t.groupStopped) return false;
+    return true;
+  }
+
+  /**
+   * The program stopped itself (group-stop) and waits for a SIGCONT: a pause request's SIGSTOP cannot wake
+   * it, so instead of blocking in waitpid, poll it and sleep on the shared pause flag, which pause()
+   * notifies. On a pause, PTRACE_INTERRUPT turns the listening threads into ptrace-stops.
+   */
+  private waitWhileGroupStopped(proc: Process): StopEvent | undefined {
+    for (;;) {
+      const r = waitTracees(-1, true);
+      if (r.pid !== 0) {
+        this.early.set(r.pid, r.status);
+        return this.waitAndHandle(proc, 'cont');
+      }
+      if (Atomics.load(this.shared, SHARED.PAUSE_WANTED) === 1) {
+        // Our SIGSTOP did nothing to a stopped group (a later SIGCONT flushes it): it is not in flight.
+        if (Atomics.load(this.shared, SHARED.STOPS_IN_FLIGHT) > 0) Atomics.sub(this.shared, SHARED.STOPS_IN_FLIGHT, 1);
+        for (const t of proc.threads.values()) {
+          ptrace(PTRACE.INTERRUPT, t.tid, 0, 0);
+          t.state = 'running';
+        }
+        for (const t of proc.threads.values()) {
+          while (proc.threads.get(t.tid) === t && t.state === 'running') this.absorbStatus(proc, t);
+          t.groupStopped = true; // resumed with LISTEN again: it stays stopped until a SIGCONT
+        }
+        const first = proc.threads.values().next().value as Thread;
+        return this.report(proc, { kind: 'paused', pid: proc.pid, tid: first.tid, pc: this.pcOf(first.tid), threads: [] });
+      }
+      Atomics.wait(this.shared, SHARED.PAUSE_WANTED, 0, 50);
     }
   }
 
