@@ -42,6 +42,11 @@ const FIXTURES = {
   unwind_debug_frame: { sources: ['unwind.c'], flags: ['-g', '-O2', '-fomit-frame-pointer', '-fno-asynchronous-unwind-tables'] },
   // DWARF 4 location lists (.debug_loc) for test/unwind-loclists.test.ts.
   types_O2_dwarf4: { sources: ['types.c'], flags: ['-gdwarf-4', '-O2'] },
+  // Checkpoints (test/checkpoint-*.test.ts): dynamic, static and libc-less variants, and a big heap.
+  ckpt: { sources: ['ckpt.c'], flags: ['-g', '-O0'] },
+  ckpt_static: { sources: ['ckpt.c'], flags: ['-g', '-O0', '-static'] },
+  ckpt_nostdlib: { sources: ['ckpt_nostdlib.c'], flags: ['-g', '-O0', '-static', '-nostdlib', '-fno-stack-protector', '-fno-pie', '-no-pie'] },
+  bigheap: { sources: ['bigheap.c'], flags: ['-g', '-O0'] },
 };
 
 function build(name, seen = new Set()) {
@@ -62,6 +67,10 @@ function build(name, seen = new Set()) {
   execFileSync(cc, ordered, { stdio: 'inherit' });
 }
 
-fs.mkdirSync(bin, { recursive: true });
-const only = process.argv.slice(2);
-for (const name of only.length ? only : Object.keys(FIXTURES)) build(name);
+module.exports = { FIXTURES, bin };
+
+if (require.main === module) {
+  fs.mkdirSync(bin, { recursive: true });
+  const only = process.argv.slice(2);
+  for (const name of only.length ? only : Object.keys(FIXTURES)) build(name);
+}

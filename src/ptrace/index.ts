@@ -4,3 +4,4 @@ export * from './libc';
 export * from './wait-status';
 export * from './regs';
 export * from './signals';
+export * from './memory';

@@ -6,19 +6,8 @@
 
 import { DwarfCursor, DwarfFormatError } from './dwarf-expr';
 
-export const DW_LLE = {
-  end_of_list: 0x00,
-  base_addressx: 0x01,
-  startx_endx: 0x02,
-  startx_length: 0x03,
-  offset_pair: 0x04,
-  default_location: 0x05,
-  base_address: 0x06,
-  start_end: 0x07,
-  start_length: 0x08,
-  /** GNU extension (GCC -gvariable-location-views=incompat5): a view pair, no expression. */
-  GNU_view_pair: 0x09,
-} as const;
+export { DW_LLE } from './dwarf/constants';
+import { DW_LLE } from './dwarf/constants';
 
 /** Pre-standard split-DWARF (.debug_loc.dwo, DWARF 4) entry kinds. */
 export const DW_LLE_GNU = {

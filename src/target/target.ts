@@ -4,8 +4,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import * as fs from 'fs';
-import { FpRegisters, kill as sysKill, processVmRead, processVmWrite, Registers, SIGNALS, signalNumber } from '../ptrace';
+import { FpRegisters, kill as sysKill, ProcessMemory, Registers, SIGNALS, signalNumber } from '../ptrace';
 import { TargetError } from './errors';
 import {
   BreakpointInfo,
@@ -179,9 +178,9 @@ export class Inferior {
   exitCode: number | undefined;
   termSignal: number | undefined;
   private runPromise: Promise<StopEvent> | undefined;
+  private readonly memory: ProcessMemory;
   /** Software breakpoints inserted (address -> original byte), mirrored here for synchronous reads. */
   private readonly swBreakpoints = new Map<number, number>();
-  private memFd = -1;
 
   constructor(
     private readonly tracer: Tracer,
@@ -189,6 +188,7 @@ export class Inferior {
     first: StopEvent,
   ) {
     this.lastStop = first;
+    this.memory = new ProcessMemory(pid);
   }
 
   /** The thread the last stop happened in. */
@@ -266,21 +266,7 @@ export class Inferior {
   readMemorySync(addr: number, len: number): Buffer {
     this.requireAlive();
     const buf = Buffer.alloc(len);
-    let got = 0;
-    try {
-      got = processVmRead(this.pid, addr, buf);
-    } catch {
-      got = 0;
-    }
-    if (got < len) {
-      let n = 0;
-      try {
-        n = fs.readSync(this.mem(), buf, got, len - got, addr + got);
-      } catch {
-        n = 0;
-      }
-      if (got + n < len) throw new TargetError(`Cannot access memory at address 0x${(addr + got + n).toString(16)}`);
-    }
+    this.memory.read(addr, buf);
     for (const [a, orig] of this.swBreakpoints) if (a >= addr && a < addr + len) buf[a - addr] = orig;
     return buf;
   }
@@ -294,37 +280,11 @@ export class Inferior {
     for (const a of this.swBreakpoints.keys()) {
       if (a >= addr && a < addr + data.length) throw new TargetError(`writeMemorySync: 0x${a.toString(16)} holds a breakpoint; use writeMemory.`);
     }
-    let done = 0;
-    try {
-      done = processVmWrite(this.pid, addr, data);
-    } catch {
-      done = 0;
-    }
-    if (done < data.length) {
-      let n = 0;
-      try {
-        n = fs.writeSync(this.mem(), data, done, data.length - done, addr + done);
-      } catch {
-        n = 0;
-      }
-      if (done + n < data.length) throw new TargetError(`Cannot access memory at address 0x${(addr + done + n).toString(16)}`);
-    }
-  }
-
-  private mem(): number {
-    if (this.memFd < 0) this.memFd = fs.openSync(`/proc/${this.pid}/mem`, 'r+');
-    return this.memFd;
+    this.memory.write(addr, data);
   }
 
   private closeMem(): void {
-    if (this.memFd >= 0) {
-      try {
-        fs.closeSync(this.memFd);
-      } catch {
-        /* gone */
-      }
-      this.memFd = -1;
-    }
+    this.memory.close();
   }
 
   async breakpoints(): Promise<BreakpointInfo[]> {

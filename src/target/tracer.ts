@@ -13,8 +13,7 @@ import {
   gprOffset,
   isGroupStopSignal,
   kill as sysKill,
-  processVmRead,
-  processVmWrite,
+  ProcessMemory,
   ptrace,
   ptraceBuf,
   PTRACE,
@@ -86,11 +85,13 @@ class Process {
   readonly breakpoints = new Map<number, Breakpoint>();
   readonly policy = new Map<number, SignalPolicy>();
   notes: ThreadNote[] = [];
-  memFd = -1;
+  readonly memory: ProcessMemory;
   /** Debug-register slots, applied to every thread; hwGen counts changes so threads can catch up. */
   readonly hw: (HwSlot | undefined)[] = [undefined, undefined, undefined, undefined];
   hwGen = 0;
-  constructor(readonly pid: number) {}
+  constructor(readonly pid: number) {
+    this.memory = new ProcessMemory(pid);
+  }
 
   policyFor(signo: number): SignalPolicy {
     const p = this.policy.get(signo);
@@ -104,21 +105,6 @@ class Process {
     return n;
   }
 
-  mem(): number {
-    if (this.memFd < 0) this.memFd = fs.openSync(`/proc/${this.pid}/mem`, 'r+');
-    return this.memFd;
-  }
-
-  closeMem(): void {
-    if (this.memFd >= 0) {
-      try {
-        fs.closeSync(this.memFd);
-      } catch {
-        /* already gone */
-      }
-      this.memFd = -1;
-    }
-  }
 }
 
 export class Tracer {
@@ -265,7 +251,7 @@ export class Tracer {
   }
 
   private forget(proc: Process): void {
-    proc.closeMem();
+    proc.memory.close();
     for (const tid of proc.threads.keys()) this.owner.delete(tid);
     this.procs.delete(proc.pid);
   }
@@ -524,7 +510,7 @@ export class Tracer {
     if (st.event === PTRACE_EVENT.EXEC) {
       // The program exec'd a new image: the old breakpoints are gone with the old address space.
       proc.breakpoints.clear();
-      proc.closeMem();
+      proc.memory.close();
       this.stopAll(proc, t);
       return this.report(proc, { kind: 'exec', pid: proc.pid, tid, pc: this.pcOf(tid), threads: [] });
     }
@@ -892,13 +878,7 @@ export class Tracer {
         copy[bp.addr - addr] = INT3;
       }
     }
-    let done = 0;
-    try {
-      done = processVmWrite(pid, addr, copy);
-    } catch {
-      done = 0; // read-only page (program text): /proc/PID/mem writes through
-    }
-    if (done < copy.length) this.writeProcMem(proc, addr + done, copy.subarray(done));
+    proc.memory.write(addr, copy);
   }
 
   threads(pid: number): ThreadInfo[] {
@@ -916,36 +896,12 @@ export class Tracer {
   }
 
   private readRaw(proc: Process, addr: number, buf: Buffer): void {
-    let got = 0;
-    try {
-      got = processVmRead(proc.pid, addr, buf);
-    } catch {
-      got = 0;
-    }
-    if (got < buf.length) {
-      let n = 0;
-      try {
-        n = fs.readSync(proc.mem(), buf, got, buf.length - got, addr + got);
-      } catch {
-        n = 0;
-      }
-      if (got + n < buf.length) throw new TargetError(`Cannot access memory at address 0x${(addr + got + n).toString(16)}`);
-    }
-  }
-
-  private writeProcMem(proc: Process, addr: number, data: Buffer): void {
-    let n = 0;
-    try {
-      n = fs.writeSync(proc.mem(), data, 0, data.length, addr);
-    } catch {
-      n = 0;
-    }
-    if (n < data.length) throw new TargetError(`Cannot access memory at address 0x${(addr + n).toString(16)}`);
+    proc.memory.read(addr, buf);
   }
 
   private writeByte(proc: Process, addr: number, byte: number): void {
     this.word[0] = byte;
-    this.writeProcMem(proc, addr, this.word.subarray(0, 1));
+    proc.memory.writeText(addr, this.word.subarray(0, 1));
   }
 
   // ---------------------------------------------------------------------------------------------------
