@@ -27,6 +27,9 @@ const FIXTURES = {
   classes: { sources: ['classes.cpp'], flags: ['-g', '-O0'], cxx: true },
   'libshape.so': { sources: ['libshape.c'], flags: ['-g', '-O0', '-shared', '-fPIC'] },
   uselib: { sources: ['uselib.c'], flags: ['-g', '-O0', '-L' + bin, '-lshape', '-ldl', '-Wl,-rpath,$ORIGIN'], after: ['libshape.so'] },
+  // A second copy of libshape for dlopen (`uselib path/libshape_dl.so`): a library loaded after start-up
+  // (pending breakpoints, test/engine-*.test.ts).
+  'libshape_dl.so': { sources: ['libshape.c'], flags: ['-g', '-O0', '-shared', '-fPIC'] },
   // Symbol-reader coverage: several units sharing a header, compressed sections, type units
   // (DWARF 5 in .debug_info, DWARF 4 in .debug_types), DWARF 2, and optimised C++.
   multi: { sources: ['multi_main.c', 'multi_util.c'], flags: ['-g', '-O0'] },
@@ -47,6 +50,17 @@ const FIXTURES = {
   ckpt_static: { sources: ['ckpt.c'], flags: ['-g', '-O0', '-static'] },
   ckpt_nostdlib: { sources: ['ckpt_nostdlib.c'], flags: ['-g', '-O0', '-static', '-nostdlib', '-fno-stack-protector', '-fno-pie', '-no-pie'] },
   bigheap: { sources: ['bigheap.c'], flags: ['-g', '-O0'] },
+  // Reverse execution (test/reverse-*.test.ts, bench/reverse-bench.ts): nondeterministic system calls,
+  // a loop with calls and printf, a 5-million-iteration loop, a system-call-heavy loop.
+  rx_nondet: { sources: ['rx_nondet.c'], flags: ['-g', '-O0'] },
+  rx_loop: { sources: ['rx_loop.c'], flags: ['-g', '-O0'] },
+  rx_hot: { sources: ['rx_hot.c'], flags: ['-g', '-O0'] },
+  rx_sys: { sources: ['rx_sys.c'], flags: ['-g', '-O0'] },
+  // Value rendering and expressions (test/values-*.test.ts, test/expr-*.test.ts): strings, enums, unions,
+  // bit-fields, wide characters, special floats; C++ inheritance, references, static members.
+  values: { sources: ['values.c'], flags: ['-g', '-O0'] },
+  values_O2: { sources: ['values.c'], flags: ['-g', '-O2'] },
+  values_cpp: { sources: ['values_cpp.cpp'], flags: ['-g', '-O0'], cxx: true },
 };
 
 function build(name, seen = new Set()) {

@@ -61,6 +61,16 @@ export interface StructType {
   declaration: boolean;
   /** C++ (names print without the struct/class keyword). */
   cplus: boolean;
+  /** C++ static data members (declarations inside the class), in declaration order. */
+  statics?: StaticMember[];
+}
+export interface StaticMember {
+  name: string;
+  type: Type;
+  /** The declaration DIE (its definition, if any, is a CU-level variable with DW_AT_specification to it). */
+  die: Die;
+  /** Number of (non-static) members declared before it, for printing in declaration order. */
+  position: number;
 }
 export interface Enumerator {
   name: string;
@@ -184,9 +194,9 @@ export class TypeResolver {
       case DW_TAG.rvalue_reference_type:
         return { kind: 'rvalue-reference', target: this.target(die), byteSize: die.num(DW_AT.byte_size) ?? die.unit.addressSize };
       case DW_TAG.const_type:
-        return { kind: 'const', target: this.target(die) };
+        return qualify('const', this.target(die));
       case DW_TAG.volatile_type:
-        return { kind: 'volatile', target: this.target(die) };
+        return qualify('volatile', this.target(die));
       case DW_TAG.restrict_type:
         return { kind: 'restrict', target: this.target(die) };
       case DW_TAG.atomic_type:
@@ -231,8 +241,12 @@ export class TypeResolver {
     };
     cache.set(die.offset, t);
     for (const c of die.children) {
-      if (c.tag === DW_TAG.member || (c.tag === DW_TAG.variable && !t.cplus)) {
-        if (c.flag(DW_AT.declaration) || c.flag(DW_AT.external)) continue; // static data member
+      if (c.tag === DW_TAG.member || c.tag === DW_TAG.variable) {
+        if (c.flag(DW_AT.declaration) || c.flag(DW_AT.external) || (c.tag === DW_TAG.variable && t.cplus)) {
+          // static data member
+          if (c.name !== undefined) (t.statics ??= []).push({ name: c.name, type: this.target(c), die: c, position: t.members.length });
+          continue;
+        }
         t.members.push(this.member(c, t.kind === 'union'));
       } else if (c.tag === DW_TAG.inheritance) {
         t.bases.push({ type: this.target(c), offset: memberLocation(c), virtual: (c.num(DW_AT.virtuality) ?? 0) !== 0 });
@@ -338,6 +352,15 @@ export class TypeResolver {
     const prototyped = die.flag(DW_AT.prototyped) || isCplus(die.unit) || !!(die.ref(DW_AT.abstract_origin) ?? die.ref(DW_AT.specification))?.flag(DW_AT.prototyped);
     return { kind: 'function', returnType: this.target(die), params, varargs, prototyped };
   }
+}
+
+/**
+ * A cv-qualified type. As in C (6.7.3) and gdb's DWARF reader, qualifying an array qualifies its
+ * elements: `const char [22]` is an array of const char, and `&x` is `const char (*)[22]`.
+ */
+function qualify(kind: 'const' | 'volatile', target: Type): Type {
+  if (target.kind === 'array') return { ...target, element: qualify(kind, target.element) };
+  return { kind, target };
 }
 
 /**

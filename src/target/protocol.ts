@@ -1,3 +1,5 @@
+import type { RecordingAction } from './recording';
+
 // Messages between the main thread (Target/Inferior) and the tracer worker. Kept to plain data so they
 // survive structured cloning; Buffers travel as Uint8Arrays.
 
@@ -94,7 +96,61 @@ export type Request =
   | { op: 'writeMemory'; pid: number; addr: number; data: Uint8Array }
   | { op: 'threads'; pid: number }
   | { op: 'setSignalPolicy'; pid: number; signo: number; policy: SignalPolicy }
+  | { op: 'injectSyscall'; pid: number; tid: number; nr: number; args: (number | bigint)[] }
+  | { op: 'checkpointFork'; pid: number; site?: SyscallSiteChoice }
+  | { op: 'checkpointSpawn'; pid: number; opts: CheckpointSpawnOptions }
+  | { op: 'checkpointRetire'; pid: number }
+  | { op: 'checkpointKill'; pid: number }
+  | { op: 'recording'; pid: number; req: RecordingAction }
+  | { op: 'setWatchpoint'; pid: number; addr: number; len: 1 | 2 | 4 | 8; rw: 1 | 3 }
+  | { op: 'removeWatchpoint'; pid: number; addr: number }
   | { op: 'ping' };
+
+// Checkpoints (see docs/checkpoints.md and the "Checkpoints: injected system calls" section of tracer.ts).
+
+/**
+ * Where an injected system call runs: 'auto' uses a `syscall` instruction already in the process (in the
+ * vDSO) and falls back to writing one at the pc; 'pc' always writes `0f 05` at the pc (and puts the bytes back).
+ */
+export type SyscallSiteChoice = 'auto' | 'pc';
+
+/** A checkpoint just taken: a stopped copy of the inferior, traced, never resumed on its own. */
+export interface CheckpointFork {
+  pid: number;
+  /** The program counter the copy (and the inferior) stopped at. */
+  pc: number;
+  /** fs_base (glibc: the thread pointer, what gdb shows as "Thread 0x..."); 0 in a program without TLS. */
+  fsBase: number;
+  /** Where the clone() ran: a syscall instruction of the vDSO, or one written at the pc. */
+  site: 'vdso' | 'pc';
+}
+
+export interface CheckpointBreakpoint {
+  addr: number;
+  ignoreCount?: number;
+  hardware?: boolean;
+  hits?: number;
+}
+
+export interface CheckpointSpawnOptions {
+  /** File offsets to put back in the new process (lseek(fd, pos, SEEK_SET) injected into it). */
+  seeks?: { fd: number; pos: number }[];
+  /** Copy the breakpoints (and signal policy) of this process, when it is still traced. */
+  copyBreakpointsFrom?: number;
+  /** Breakpoints to insert (after the copied ones). */
+  breakpoints?: CheckpointBreakpoint[];
+  site?: SyscallSiteChoice;
+}
+
+export interface CheckpointSpawnResult {
+  /** The new process's stop ('paused' at the checkpoint's pc). */
+  event: StopEvent;
+  fsBase: number;
+  /** File descriptors whose offset could not be put back (closed, or not seekable any more). */
+  seekFailures: number[];
+  /** Breakpoint addresses that could not be inserted (memory not mapped in the checkpoint). */
+  breakpointFailures: number[];
+}
 
 export type RequestMessage = Request & { id: number };
 

@@ -17,6 +17,8 @@ import {
   ThreadInfo,
   WorkerError,
 } from './protocol';
+import type { RecordingAction } from './recording';
+import type { CheckpointFork, CheckpointSpawnOptions, CheckpointSpawnResult, SyscallSiteChoice } from './protocol';
 
 export interface TracerOptions {
   /**
@@ -131,6 +133,28 @@ export class Tracer {
 
   get sharedFlags(): Int32Array {
     return this.shared;
+  }
+
+  // --- checkpoints (see Inferior.forkCheckpoint and docs/checkpoints.md) ---
+
+  /**
+   * Forks a fresh copy of checkpoint process ckptPid (which stays as it is) and returns the copy as a new
+   * inferior, stopped where the checkpoint was taken ('paused'), with file offsets put back and the
+   * breakpoints asked for inserted.
+   */
+  async spawnFromCheckpoint(
+    ckptPid: number,
+    opts: CheckpointSpawnOptions = {},
+  ): Promise<{ inferior: Inferior; fsBase: number; seekFailures: number[]; breakpointFailures: number[] }> {
+    const r = (await this.request({ op: 'checkpointSpawn', pid: ckptPid, opts })) as CheckpointSpawnResult;
+    const inf = new Inferior(this, r.event.pid, r.event);
+    this.inferiors.set(inf.pid, inf);
+    return { inferior: inf, fsBase: r.fsBase, seekFailures: r.seekFailures, breakpointFailures: r.breakpointFailures };
+  }
+
+  /** Kills a checkpoint process (made by Inferior.forkCheckpoint or retireToCheckpoint) and reaps it. */
+  async killCheckpoint(pid: number): Promise<void> {
+    await this.request({ op: 'checkpointKill', pid });
   }
 
   forgetInferior(pid: number): void {
@@ -331,6 +355,65 @@ export class Inferior {
   /** Whether a signal stops the program (and is shown) and whether it is passed to the program. */
   async setSignalPolicy(signal: number | string, policy: SignalPolicy): Promise<void> {
     await this.tracer.request({ op: 'setSignalPolicy', pid: this.pid, signo: signalNumber(signal), policy });
+  }
+
+  // --- checkpoints: injected system calls (the tracer's "Checkpoints" section; docs/checkpoints.md) ---
+
+  /**
+   * Runs system call nr (x86-64 numbering) with up to six arguments in a stopped thread and resolves with
+   * rax (a negative errno on failure). Registers and memory are as before afterwards. Only for calls
+   * that do not block.
+   */
+  async injectSyscall(nr: number, args: (number | bigint)[] = [], tid = this.currentTid): Promise<bigint> {
+    this.requireStopped();
+    return (await this.tracer.request({ op: 'injectSyscall', pid: this.pid, tid, nr, args })) as bigint;
+  }
+
+  /**
+   * Takes a checkpoint: clone(CLONE_PARENT | SIGCHLD) injected into this stopped single-threaded
+   * process. The copy is traced, stopped before its first instruction, never resumed on its own and
+   * never reported as an inferior; restart it with Tracer.spawnFromCheckpoint, end it with
+   * Tracer.killCheckpoint. site 'pc' forces writing the syscall instruction at the pc (tests).
+   */
+  async forkCheckpoint(opts: { site?: SyscallSiteChoice } = {}): Promise<CheckpointFork> {
+    this.requireStopped();
+    return (await this.tracer.request({ op: 'checkpointFork', pid: this.pid, site: opts.site })) as CheckpointFork;
+  }
+
+  /**
+   * Turns this stopped process into a checkpoint (what a restart does with the process it leaves): its
+   * breakpoints are removed and it is never resumed again. This object is unusable afterwards
+   * (state 'exited', retired true); the process ends with Tracer.killCheckpoint(pid).
+   */
+  async retireToCheckpoint(): Promise<void> {
+    this.requireStopped();
+    await this.tracer.request({ op: 'checkpointRetire', pid: this.pid });
+    this.retired = true;
+    this.state = 'exited';
+    this.closeMem();
+    this.tracer.forgetInferior(this.pid);
+  }
+
+  /** This process became a checkpoint (retireToCheckpoint): it is not the program being debugged any more. */
+  retired = false;
+
+  /** A hardware watchpoint (debug register) on [addr, addr+len): stops after a write (or any access). */
+  async setWatchpoint(addr: number, len: 1 | 2 | 4 | 8, kind: 'write' | 'access' = 'write'): Promise<void> {
+    this.requireStopped();
+    await this.tracer.request({ op: 'setWatchpoint', pid: this.pid, addr, len, rw: kind === 'write' ? 1 : 3 });
+  }
+
+  async removeWatchpoint(addr: number): Promise<void> {
+    this.requireStopped();
+    await this.tracer.request({ op: 'removeWatchpoint', pid: this.pid, addr });
+  }
+
+  /**
+   * System-call recording and replay for reverse execution (src/target/recording.ts): start recording
+   * this process, make it replay a log from an entry, or ask where it is.
+   */
+  async recording(req: RecordingAction): Promise<unknown> {
+    return this.tracer.request({ op: 'recording', pid: this.pid, req });
   }
 
   /** Detaches (breakpoints removed first); the process runs on without the debugger. */

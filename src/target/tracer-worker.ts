@@ -61,6 +61,22 @@ function serve(msg: RequestMessage): unknown {
       return tracer.threads(msg.pid);
     case 'setSignalPolicy':
       return tracer.setSignalPolicy(msg.pid, msg.signo, msg.policy);
+    case 'injectSyscall':
+      return tracer.injectSyscall(msg.pid, msg.tid, msg.nr, msg.args);
+    case 'checkpointFork':
+      return tracer.checkpointFork(msg.pid, msg.site);
+    case 'checkpointSpawn':
+      return tracer.checkpointSpawn(msg.pid, msg.opts);
+    case 'checkpointRetire':
+      return tracer.checkpointRetire(msg.pid);
+    case 'checkpointKill':
+      return tracer.checkpointKill(msg.pid);
+    case 'setWatchpoint':
+      return tracer.setWatchpoint(msg.pid, msg.addr, msg.len, msg.rw);
+    case 'removeWatchpoint':
+      return tracer.removeWatchpoint(msg.pid, msg.addr);
+    case 'recording':
+      return tracer.recorder.control(msg.pid, msg.req);
     default:
       throw new Error(`unknown tracer request ${(msg as { op: string }).op}`);
   }

@@ -33,6 +33,9 @@ import {
 } from '../ptrace';
 import { BreakpointInfo, LaunchOptions, SHARED, SignalPolicy, StopEvent, ThreadInfo, ThreadNote } from './protocol';
 import { checkExecutable, TargetError } from './errors';
+import { errnoName, GprName } from '../ptrace';
+import { CheckpointBreakpoint, CheckpointFork, CheckpointSpawnOptions, CheckpointSpawnResult, SyscallSiteChoice } from './protocol';
+import { SyscallRecorder } from './recording';
 
 const SIGTRAP = SIGNALS.SIGTRAP;
 const SIGSTOP = SIGNALS.SIGSTOP;
@@ -40,7 +43,10 @@ const SIGKILL = SIGNALS.SIGKILL;
 const INT3 = 0xcc;
 const RIP = gprOffset('rip');
 
-export const TRACE_OPTIONS = PTRACE_O.EXITKILL | PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACESYSGOOD;
+// TRACESECCOMP: a seccomp filter's SECCOMP_RET_TRACE becomes a ptrace stop (system-call recording,
+// recording.ts); without a filter it changes nothing.
+export const TRACE_OPTIONS =
+  PTRACE_O.EXITKILL | PTRACE_O.TRACECLONE | PTRACE_O.TRACEEXEC | PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACESECCOMP;
 
 interface Thread {
   tid: number;
@@ -115,6 +121,13 @@ export class Tracer {
   private readonly early = new Map<number, number>();
   private readonly regBuf = Buffer.alloc(GPR_SIZE);
   private readonly word = Buffer.alloc(8);
+
+  /** System-call recording and replay for reverse execution (recording.ts). */
+  readonly recorder = new SyscallRecorder({
+    memory: (pid) => this.proc(pid).memory,
+    getRegs: (tid, buf) => ptraceBuf(PTRACE.GETREGS, tid, 0, buf),
+    setRegs: (tid, buf) => ptraceBuf(PTRACE.SETREGS, tid, 0, buf),
+  });
 
   constructor(private readonly shared: Int32Array) {}
 
@@ -251,6 +264,7 @@ export class Tracer {
   }
 
   private forget(proc: Process): void {
+    this.recorder.forget(proc.pid);
     proc.memory.close();
     for (const tid of proc.threads.keys()) this.owner.delete(tid);
     this.procs.delete(proc.pid);
@@ -501,14 +515,27 @@ export class Tracer {
       this.resumeQuietly(t);
       return undefined;
     }
+    // System-call recording and replay (recording.ts): the seccomp stop at a traced call's entry, and
+    // its completion (the syscall-exit stop, or the single-step report after the syscall instruction).
+    if (st.event === PTRACE_EVENT.SECCOMP) {
+      this.resumeThread(t, this.recorder.onSeccomp(proc.pid, tid, mode === 'step' && tid === stepTid));
+      return undefined;
+    }
+    if (this.recorder.hasPending(tid)) this.recorder.onExit(proc.pid, tid);
+    if (st.kind === 'stopped' && st.syscall) {
+      this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
+      return undefined;
+    }
     if (st.event === PTRACE_EVENT.CLONE) {
       const newTid = this.eventMsg(tid);
       if (!proc.threads.has(newTid)) this.addThread(proc, newTid, true);
+      this.recorder.noteThread(proc.pid);
       this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
       return undefined;
     }
     if (st.event === PTRACE_EVENT.EXEC) {
       // The program exec'd a new image: the old breakpoints are gone with the old address space.
+      this.recorder.noteExec(proc.pid);
       proc.breakpoints.clear();
       proc.memory.close();
       this.stopAll(proc, t);
@@ -571,7 +598,9 @@ export class Tracer {
           this.stopAll(proc, t);
           return this.report(proc, { kind: 'breakpoint', pid: proc.pid, tid, pc: bp.addr, threads: [] });
         }
-      } else if (info.code === TRAP_CODE.TRACE && mode === 'step' && tid === stepTid) {
+      } else if ((info.code === TRAP_CODE.TRACE || info.code === TRAP_CODE.BRKPT) && mode === 'step' && tid === stepTid) {
+        // TRAP_BRKPT: a single-step over a `syscall` instruction is reported at the call's exit with
+        // si_code TRAP_BRKPT (user_single_step_report), not TRAP_TRACE: it is the end of that step.
         return this.report(proc, { kind: 'step', pid: proc.pid, tid, pc: this.pcOf(tid), threads: [] });
       } else if (info.code === TRAP_CODE.HWBKPT) {
         this.stopAll(proc, t);
@@ -905,6 +934,357 @@ export class Tracer {
   }
 
   // ---------------------------------------------------------------------------------------------------
+  // Watchpoints (debug registers, DR7 R/W=01 write or 11 read/write): used by reverse execution's
+  // "last write" search; reported as 'watchpoint' stops (after the accessing instruction).
+
+  setWatchpoint(pid: number, addr: number, len: 1 | 2 | 4 | 8, rw: 1 | 3): void {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    if (![1, 2, 4, 8].includes(len)) throw new TargetError(`A hardware watchpoint covers 1, 2, 4 or 8 bytes, not ${len}.`);
+    if (addr % len !== 0) throw new TargetError(`A ${len}-byte hardware watchpoint needs an address aligned to ${len} (0x${addr.toString(16)} is not).`);
+    const free = proc.hw.findIndex((h) => h === undefined);
+    if (free < 0) throw new TargetError('Hardware watchpoints used exceeds limit (all 4 debug registers are in use).');
+    this.setHwSlot(proc, free, { addr, rw, len });
+  }
+
+  removeWatchpoint(pid: number, addr: number): void {
+    const proc = this.proc(pid);
+    const slot = proc.hw.findIndex((h) => h !== undefined && h.rw !== 0 && h.addr === addr);
+    if (slot < 0) throw new TargetError(`No watchpoint at 0x${addr.toString(16)}.`);
+    this.setHwSlot(proc, slot, undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Checkpoints: injected system calls
+  //
+  // A system call is "injected" into a stopped thread: registers saved, rax/arguments set, orig_rax = -1
+  // (so the kernel applies no syscall-restart handling to the stop we start from), rip pointed at a
+  // `syscall` instruction (one already in the vDSO, or `0f 05` written at the pc and put back after), one
+  // single-step, result read from rax, registers restored. A checkpoint is clone(CLONE_PARENT | SIGCHLD)
+  // injected with PTRACE_O_TRACEFORK on for that one call: the copy is auto-attached and stops before
+  // running an instruction; it is the tracer's child (CLONE_PARENT), so it never shows up in the
+  // program's wait() and is reaped here. The copy is registered as a process that is never resumed:
+  // a restart forks it again (checkpointSpawn), so the same checkpoint can be restarted any number of times.
+  // Checkpoint images are clean: no int3 of ours in their memory, no debug registers (fork clears them).
+
+  /** Processes that are checkpoints: pid -> what a fresh copy of it must get back. */
+  private readonly checkpointProcs = new Map<number, { pendingSignal: number }>();
+  /** A `syscall` instruction in the vDSO, per process, with the vDSO base it was found under (AT_SYSINFO_EHDR). */
+  private readonly syscallSites = new Map<number, { vdso: number; addr: number }>();
+
+  /**
+   * Runs system call nr with up to six arguments in a stopped thread of a stopped process and returns
+   * rax (a negative errno on failure). For calls that do not block (lseek, getpid, close, ...): the
+   * tracer waits for the call to complete.
+   */
+  injectSyscall(pid: number, tid: number, nr: number, args: readonly (number | bigint)[] = []): bigint {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    const t = this.thread(proc, tid);
+    if (args.length > 6) throw new TargetError('A system call takes at most 6 arguments.');
+    return this.injectRaw(proc, t, nr, args, this.syscallSite(proc, tid, 'auto')).result;
+  }
+
+  /** Takes a checkpoint of a stopped single-threaded process: a stopped copy that is never resumed. */
+  checkpointFork(pid: number, site: SyscallSiteChoice = 'auto'): CheckpointFork {
+    const proc = this.proc(pid);
+    const t = this.checkpointableThread(proc);
+    const { child, saved, where } = this.forkProcess(proc, t, site);
+    // A clean image: the program's own bytes where our int3s are (fork did not copy debug registers).
+    for (const bp of proc.breakpoints.values()) {
+      if (bp.hwSlot === undefined) this.writeByte(child, bp.addr, bp.orig);
+    }
+    child.memory.close();
+    this.checkpointProcs.set(child.pid, { pendingSignal: t.pendingSignal });
+    return { pid: child.pid, pc: regNum(saved, 'rip'), fsBase: regNum(saved, 'fs_base'), site: where };
+  }
+
+  /**
+   * Forks a fresh copy of checkpoint ckptPid and makes it a regular inferior, stopped where the
+   * checkpoint was taken (the checkpoint itself stays untouched). File offsets are put back, then
+   * breakpoints inserted.
+   */
+  checkpointSpawn(ckptPid: number, opts: CheckpointSpawnOptions = {}): CheckpointSpawnResult {
+    const proc = this.proc(ckptPid);
+    const rec = this.checkpointProcs.get(ckptPid);
+    if (!rec) throw new TargetError(`Process ${ckptPid} is not a checkpoint.`);
+    const gone = (): never => {
+      // Killed from outside the debugger: forget it (its end status is consumed).
+      this.early.delete(ckptPid);
+      this.checkpointProcs.delete(ckptPid);
+      this.syscallSites.delete(ckptPid);
+      this.forget(proc);
+      throw new TargetError(`Checkpoint process ${ckptPid} no longer exists (it was killed outside the debugger).`);
+    };
+    if (this.early.has(ckptPid)) gone(); // its end was seen while waiting for another process
+    const t = this.thread(proc, ckptPid);
+    let forked: { child: Process; saved: Buffer };
+    try {
+      forked = this.forkProcess(proc, t, opts.site ?? 'auto');
+    } catch (e) {
+      if (!(e instanceof PtraceError && e.errno === 3)) throw e;
+      // ESRCH on a process that is always stopped: it is dying; its end status is due.
+      if (decodeStatus(waitTracees(ckptPid).status).kind !== 'stopped') gone();
+      throw e;
+    }
+    const { child, saved } = forked;
+    proc.memory.close(); // the checkpoint keeps no descriptor of ours open
+    const ct = this.thread(child, child.pid);
+    ct.pendingSignal = rec.pendingSignal;
+    const seekFailures: number[] = [];
+    if (opts.seeks?.length) {
+      const site = this.syscallSite(child, child.pid, opts.site ?? 'auto');
+      for (const s of opts.seeks) {
+        const r = this.injectRaw(child, ct, SYS.lseek, [s.fd, s.pos, 0], site).result;
+        if (r !== BigInt(s.pos)) seekFailures.push(s.fd);
+      }
+    }
+    const breakpointFailures: number[] = [];
+    const insert = (b: CheckpointBreakpoint) => {
+      try {
+        this.setBreakpoint(child.pid, b.addr, b.ignoreCount ?? 0, b.hardware ?? false);
+        const bp = child.breakpoints.get(b.addr);
+        if (bp && b.hits !== undefined) bp.hits = b.hits;
+      } catch {
+        breakpointFailures.push(b.addr);
+      }
+    };
+    const from = opts.copyBreakpointsFrom !== undefined ? this.procs.get(opts.copyBreakpointsFrom) : undefined;
+    if (from) {
+      for (const [signo, p] of from.policy) child.policy.set(signo, { ...p });
+      for (const bp of from.breakpoints.values()) {
+        insert({ addr: bp.addr, ignoreCount: bp.ignoreCount, hardware: bp.hwSlot !== undefined, hits: bp.hits });
+      }
+    }
+    for (const b of opts.breakpoints ?? []) if (!child.breakpoints.has(b.addr)) insert(b);
+    const pc = regNum(saved, 'rip');
+    return {
+      event: { kind: 'paused', pid: child.pid, tid: child.pid, pc, threads: child.takeNotes() },
+      fsBase: regNum(saved, 'fs_base'),
+      seekFailures,
+      breakpointFailures,
+    };
+  }
+
+  /**
+   * Turns a stopped single-threaded inferior into a checkpoint (the process a restart leaves): its
+   * breakpoints come out, and it is never resumed again, only forked.
+   */
+  checkpointRetire(pid: number): void {
+    const proc = this.proc(pid);
+    const t = this.checkpointableThread(proc);
+    for (const bp of [...proc.breakpoints.values()]) this.removeBreakpoint(pid, bp.addr);
+    proc.hw.forEach((h, i) => {
+      if (h) this.setHwSlot(proc, i, undefined);
+    });
+    proc.memory.close();
+    this.checkpointProcs.set(pid, { pendingSignal: t.pendingSignal });
+  }
+
+  /** Kills a checkpoint process and reaps it. */
+  checkpointKill(pid: number): void {
+    if (!this.checkpointProcs.has(pid)) throw new TargetError(`Process ${pid} is not a checkpoint.`);
+    this.checkpointProcs.delete(pid);
+    this.syscallSites.delete(pid);
+    if (this.procs.has(pid)) this.kill(pid);
+  }
+
+  /** The one thread of a process that can be checkpointed, or a clear error. */
+  private checkpointableThread(proc: Process): Thread {
+    this.requireStopped(proc);
+    if (proc.threads.size > 1) {
+      throw new TargetError('checkpoints of a multi-threaded program are not supported: fork copies only the calling thread');
+    }
+    const t = proc.threads.values().next().value as Thread | undefined;
+    if (!t || t.pendingReport?.kind === 'exited' || t.pendingReport?.kind === 'killed') {
+      throw new TargetError('The program is not being run.');
+    }
+    if (t.groupStopped) {
+      throw new TargetError(`Cannot checkpoint process ${proc.pid}: it is stopped by a job-control signal (continue it first).`);
+    }
+    return t;
+  }
+
+  /**
+   * clone(CLONE_PARENT | SIGCHLD) injected into proc's thread t, with PTRACE_O_TRACEFORK for that call
+   * only. Returns the copy, adopted, stopped, with t's registers (and memory) as they were before.
+   */
+  private forkProcess(proc: Process, t: Thread, choice: SyscallSiteChoice): { child: Process; saved: Buffer; where: 'vdso' | 'pc' } {
+    const site = this.syscallSite(proc, t.tid, choice);
+    ptrace(PTRACE.SETOPTIONS, t.tid, 0, TRACE_OPTIONS | PTRACE_O.TRACEFORK);
+    let res: { result: bigint; saved: Buffer; forked?: number; patched?: Buffer };
+    try {
+      res = this.injectRaw(proc, t, SYS.clone, [CLONE_PARENT + SIGCHLD, 0, 0, 0, 0], site);
+    } finally {
+      if (proc.threads.has(t.tid)) ptrace(PTRACE.SETOPTIONS, t.tid, 0, TRACE_OPTIONS);
+    }
+    if (res.result < 0n) {
+      throw new TargetError(`Cannot take a checkpoint: clone() failed in the program: ${errnoName(-Number(res.result))}.`);
+    }
+    const pid = Number(res.result);
+    if (res.forked !== pid) {
+      // Not auto-attached: the copy would run on from the syscall instruction. Never let it.
+      try {
+        sysKill(pid, SIGKILL);
+      } catch {
+        /* gone */
+      }
+      throw new TargetError(`Cannot take a checkpoint: the copy ${pid} was not attached (no fork event).`);
+    }
+    // The copy was auto-attached (options inherited, EXITKILL included) and stops before running an
+    // instruction: with PTRACE_SEIZE a PTRACE_EVENT_STOP, otherwise SIGSTOP.
+    const st = decodeStatus(waitTracees(pid).status);
+    if (st.kind !== 'stopped') throw new TargetError(`Cannot take a checkpoint: the copy ${pid} died at once (${JSON.stringify(st)}).`);
+    const child = this.adopt(pid, [pid]);
+    this.thread(child, pid).state = 'stopped';
+    ptrace(PTRACE.SETOPTIONS, pid, 0, TRACE_OPTIONS); // no TRACEFORK in the copy
+    ptraceBuf(PTRACE.SETREGS, pid, 0, res.saved);
+    if (res.patched) child.memory.writeText(site.addr, res.patched);
+    const known = this.syscallSites.get(proc.pid);
+    if (known) this.syscallSites.set(pid, { ...known }); // same address space layout, same vDSO
+    return { child, saved: res.saved, where: site.patch ? 'pc' : 'vdso' };
+  }
+
+  /** Where to run an injected system call in proc: a `syscall` of the vDSO, or one written at the pc. */
+  private syscallSite(proc: Process, tid: number, choice: SyscallSiteChoice): { addr: number; patch: boolean } {
+    if (choice === 'auto') {
+      const addr = this.vdsoSyscall(proc);
+      if (addr !== undefined && !proc.hw.some((h) => h !== undefined && h.rw === 0 && h.addr >= addr && h.addr < addr + 2)) {
+        return { addr, patch: false };
+      }
+    }
+    return { addr: this.pcOf(tid), patch: true };
+  }
+
+  private vdsoSyscall(proc: Process): number | undefined {
+    let vdso: number | undefined;
+    try {
+      vdso = auxvEntry(fs.readFileSync(`/proc/${proc.pid}/auxv`), AT_SYSINFO_EHDR);
+    } catch {
+      return undefined;
+    }
+    if (vdso === undefined || vdso === 0) return undefined;
+    const two = Buffer.alloc(2);
+    const known = this.syscallSites.get(proc.pid);
+    if (known && known.vdso === vdso) {
+      try {
+        this.readRaw(proc, known.addr, two);
+        if (two[0] === 0x0f && two[1] === 0x05) return known.addr;
+      } catch {
+        /* look again */
+      }
+    }
+    // The vDSO's extent comes from /proc/PID/maps; its bytes as they are now (an int3 of ours never matches).
+    let range: [number, number] | undefined;
+    try {
+      const line = fs
+        .readFileSync(`/proc/${proc.pid}/maps`, 'utf8')
+        .split('\n')
+        .find((l) => l.endsWith('[vdso]'));
+      if (line) {
+        const [lo, hi] = line.split(' ')[0].split('-').map((x) => parseInt(x, 16));
+        range = [lo, hi];
+      }
+    } catch {
+      return undefined;
+    }
+    if (!range || range[0] !== vdso) return undefined;
+    const code = Buffer.alloc(range[1] - range[0]);
+    try {
+      this.readRaw(proc, range[0], code);
+    } catch {
+      return undefined;
+    }
+    for (let i = 0; i + 1 < code.length; i++) {
+      if (code[i] === 0x0f && code[i + 1] === 0x05) {
+        this.syscallSites.set(proc.pid, { vdso, addr: range[0] + i });
+        return range[0] + i;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The injection itself. Leaves t stopped with its registers as before (and the bytes at a patched
+   * site as before); returns rax, the saved registers, the pid of a process the call created (fork
+   * event) and the bytes a patched site held.
+   */
+  private injectRaw(
+    proc: Process,
+    t: Thread,
+    nr: number,
+    args: readonly (number | bigint)[],
+    site: { addr: number; patch: boolean },
+  ): { result: bigint; saved: Buffer; forked?: number; patched?: Buffer } {
+    const tid = t.tid;
+    const saved = Buffer.alloc(GPR_SIZE);
+    ptraceBuf(PTRACE.GETREGS, tid, 0, saved);
+    const regs = Buffer.from(saved);
+    const put = (name: GprName, v: number | bigint) => regs.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), gprOffset(name));
+    put('rax', nr);
+    put('orig_rax', -1n); // not "in a system call": no restart handling of the stop we start from
+    put('rip', site.addr);
+    // RF: a hardware execution breakpoint at the site does not fire for this one instruction.
+    put('eflags', regs.readBigUInt64LE(gprOffset('eflags')) | 0x10000n);
+    SYSCALL_ARGS.forEach((r, i) => put(r, args[i] ?? 0));
+    let patched: Buffer | undefined;
+    if (site.patch) {
+      patched = Buffer.alloc(2);
+      this.readRaw(proc, site.addr, patched); // raw: an int3 of ours stays in the saved bytes
+      proc.memory.writeText(site.addr, SYSCALL_INSN);
+    }
+    let forked: number | undefined;
+    let alive = true;
+    try {
+      ptraceBuf(PTRACE.SETREGS, tid, 0, regs);
+      for (let round = 0; ; round++) {
+        if (round > 32) throw new TargetError(`The injected system call ${nr} did not complete.`);
+        ptrace(PTRACE.SINGLESTEP, tid, 0, 0);
+        t.state = 'running';
+        const status = waitTracees(tid).status;
+        t.state = 'stopped';
+        const st = decodeStatus(status);
+        if (st.kind !== 'stopped') {
+          // Killed meanwhile (SIGKILL from outside): report the end on the next resume, as stopAll does.
+          alive = false;
+          this.early.set(tid, status);
+          t.pendingReport =
+            st.kind === 'exited'
+              ? { kind: 'exited', pid: proc.pid, code: st.code, threads: [] }
+              : { kind: 'killed', pid: proc.pid, signo: st.signo, signame: signalName(st.signo), threads: [] };
+          throw new TargetError(`Process ${proc.pid} ended during an injected system call.`);
+        }
+        if (st.event === PTRACE_EVENT.FORK || st.event === PTRACE_EVENT.VFORK || st.event === PTRACE_EVENT.CLONE) {
+          forked = this.eventMsg(tid);
+          continue;
+        }
+        if (st.event !== 0) continue; // an interrupt or group stop on the way: step on
+        if (st.signo === SIGTRAP) {
+          if (this.pcOf(tid) === site.addr + 2) break;
+          // A single-step out of a stop inside a system call (the exec stop, a fork event) traps at that
+          // call's exit before executing anything, and the call's return value has overwritten rax: set
+          // the registers again and step again.
+          ptraceBuf(PTRACE.SETREGS, tid, 0, regs);
+          continue;
+        }
+        // A signal that was pending arrived first: the program gets it when it next runs.
+        if (st.signo === SIGSTOP && Atomics.load(this.shared, SHARED.STOPS_IN_FLIGHT) > 0) {
+          Atomics.sub(this.shared, SHARED.STOPS_IN_FLIGHT, 1);
+        } else if (t.pendingSignal === 0 && proc.policyFor(st.signo).pass) {
+          t.pendingSignal = st.signo;
+        }
+      }
+      ptraceBuf(PTRACE.GETREGS, tid, 0, regs);
+      return { result: BigInt.asIntN(64, regs.readBigUInt64LE(gprOffset('rax'))), saved, forked, patched };
+    } finally {
+      if (alive) {
+        ptraceBuf(PTRACE.SETREGS, tid, 0, saved);
+        if (patched) proc.memory.writeText(site.addr, patched);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
   // Helpers
 
   private proc(pid: number): Process {
@@ -983,4 +1363,26 @@ function threadName(pid: number, tid: number): string {
   } catch {
     return '';
   }
+}
+
+// Checkpoints: system call numbers and flags (x86-64), and reading the auxiliary vector.
+const SYS = { lseek: 8, clone: 56 } as const;
+const CLONE_PARENT = 0x8000;
+const SIGCHLD = 17;
+const SYSCALL_INSN = Buffer.from([0x0f, 0x05]);
+const SYSCALL_ARGS: GprName[] = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'];
+const AT_SYSINFO_EHDR = 33;
+
+function regNum(regs: Buffer, name: GprName): number {
+  return Number(regs.readBigUInt64LE(gprOffset(name)));
+}
+
+/** The value of one entry of /proc/PID/auxv (pairs of u64: type, value; AT_NULL ends it). */
+function auxvEntry(auxv: Buffer, type: number): number | undefined {
+  for (let i = 0; i + 16 <= auxv.length; i += 16) {
+    const t = Number(auxv.readBigUInt64LE(i));
+    if (t === 0) break;
+    if (t === type) return Number(auxv.readBigUInt64LE(i + 8));
+  }
+  return undefined;
 }

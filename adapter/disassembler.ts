@@ -1,0 +1,177 @@
+// x86-64 disassembly for the DAP `disassemble` request and the repl's `x/i`, on iced-x86 (a maintained
+// decoder written in Rust and shipped as WebAssembly: no native build, no download at install time).
+// Output is AT&T syntax laid out as gdb prints it: `mov    0x2ece(%rip),%eax        # 0x555555558024 <counter>`
+// and `call   0x555555555149 <hot>`; Intel syntax on request.
+import { Decoder, DecoderOptions, FlowControl, Formatter, FormatterSyntax, Instruction } from 'iced-x86';
+
+export type Flavor = 'att' | 'intel';
+
+export interface DecodedInstruction {
+  address: number;
+  length: number;
+  bytes: Buffer;
+  /** Mnemonic and operands, gdb layout, with symbolic targets when a resolver is given. */
+  text: string;
+  /** The bytes do not decode to an instruction (shown as `(bad)`, as objdump does). */
+  invalid: boolean;
+  /** Direct branch or call target. */
+  target?: number;
+  isCall: boolean;
+  /** Any control transfer (jumps, calls, returns, interrupts). */
+  isBranch: boolean;
+}
+
+/** Gives the `<symbol+offset>` label of an address, or undefined. */
+export type SymbolResolver = (address: number) => string | undefined;
+
+/** Longest x86 instruction. */
+export const MAX_INSN = 15;
+
+export class Disassembler {
+  private readonly formatter: Formatter;
+
+  constructor(readonly flavor: Flavor = 'att') {
+    this.formatter = new Formatter(flavor === 'intel' ? FormatterSyntax.Intel : FormatterSyntax.Gas);
+    const f = this.formatter;
+    f.ripRelativeAddresses = true;
+    f.smallHexNumbersInDecimal = false;
+    f.branchLeadingZeros = false;
+    f.leadingZeros = false;
+    f.spaceAfterOperandSeparator = flavor === 'intel';
+    f.showBranchSize = false;
+    f.hexPrefix = '0x';
+    f.hexSuffix = '';
+    f.uppercaseHex = false;
+    // As objdump/gdb print: explicit zero displacements and scales, segment prefixes on nops.
+    f.showZeroDisplacements = true;
+    f.alwaysShowScale = false; // "(%rip,)" otherwise; scale 1 with an index is added back in gasLike()
+    f.showUselessPrefixes = true;
+    f.gasShowMnemonicSizeSuffix = false;
+    f.showBranchSize = false;
+  }
+
+  /**
+   * Decodes instructions from `bytes` loaded at `address`. Stops at `max` instructions or when the
+   * remaining bytes cannot hold a whole instruction (unless `partialTail` is false: then the tail is
+   * decoded as far as it goes and reported invalid).
+   */
+  decode(bytes: Buffer, address: number, opts: { max?: number; resolve?: SymbolResolver; stopShort?: boolean } = {}): DecodedInstruction[] {
+    const out: DecodedInstruction[] = [];
+    const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+    const decoder = new Decoder(64, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), DecoderOptions.None);
+    decoder.ip = BigInt(address);
+    const insn = new Instruction();
+    try {
+      let pos = 0;
+      while (decoder.canDecode && out.length < max) {
+        // An instruction cut off by the end of the buffer would decode as invalid: leave it to the caller.
+        if (opts.stopShort && bytes.length - pos < MAX_INSN) {
+          const probe = this.fits(bytes.subarray(pos), address + pos);
+          if (!probe) break;
+        }
+        decoder.decodeOut(insn);
+        const len = insn.length;
+        const at = address + pos;
+        out.push(this.describe(insn, at, bytes.subarray(pos, pos + len), opts.resolve));
+        pos += len;
+      }
+    } finally {
+      insn.free();
+      decoder.free();
+    }
+    return out;
+  }
+
+  /** Whether the first instruction in `bytes` is complete (decodes without running out of bytes). */
+  private fits(bytes: Buffer, address: number): boolean {
+    const d = new Decoder(64, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), DecoderOptions.None);
+    d.ip = BigInt(address);
+    const i = d.decode();
+    // iced reports an instruction truncated by the end of the data as invalid with length = bytes left.
+    const ok = !i.isInvalid || i.length < bytes.length;
+    i.free();
+    d.free();
+    return ok;
+  }
+
+  private describe(insn: Instruction, address: number, bytes: Buffer, resolve?: SymbolResolver): DecodedInstruction {
+    const invalid = insn.isInvalid;
+    const fc = insn.flowControl;
+    const isCall = fc === FlowControl.Call || fc === FlowControl.IndirectCall;
+    const isBranch = fc !== FlowControl.Next && fc !== FlowControl.XbeginXabortXend && fc !== FlowControl.Exception;
+    let target: number | undefined;
+    if (insn.isCallNear || insn.isJmpShortOrNear || insn.isJccShortOrNear || fc === FlowControl.ConditionalBranch || fc === FlowControl.UnconditionalBranch || fc === FlowControl.Call) {
+      const t = Number(insn.nearBranchTarget);
+      if (t !== 0) target = t;
+    }
+    let text: string;
+    if (invalid) {
+      text = '(bad)';
+    } else {
+      text = this.layout(this.flavor === 'att' ? gasLike(this.formatter.format(insn), bytes) : this.formatter.format(insn));
+      if (target !== undefined) {
+        const label = resolve?.(target);
+        if (label) text += ` <${label}>`;
+      } else if (insn.isIpRelMemoryOperand) {
+        const ea = Number(insn.ipRelMemoryAddress);
+        const label = resolve?.(ea);
+        // libopcodes appends the effective address after 8 spaces.
+        text += `        # 0x${ea.toString(16)}` + (label ? ` <${label}>` : '');
+      }
+    }
+    return { address, length: insn.length, bytes: Buffer.from(bytes), text, invalid, target, isCall, isBranch };
+  }
+
+  /** gdb/objdump pad the mnemonic (with its prefixes) to 6 columns plus a space. */
+  private layout(s: string): string {
+    // Prefixes (rep, lock, notrack, bnd, data16...) stay attached to the mnemonic.
+    const m = /^((?:(?:rep|repe|repz|repne|repnz|lock|notrack|bnd|xacquire|xrelease|data16|addr32|cs|ds|es|ss|fs|gs)\s+)*\S+)(?:\s+(.*))?$/.exec(s);
+    if (!m || m[2] === undefined) return s;
+    return m[1].padEnd(6) + ' ' + m[2];
+  }
+
+  dispose(): void {
+    this.formatter.free();
+  }
+}
+
+/**
+ * Brings iced's GAS output in line with GNU objdump/gdb (libopcodes), the reference users compare with:
+ * scale 1 shown with an index register, no `q` suffix on indirect call/jmp, segment prefixes of
+ * padding nops written as prefixes, and the implicit count of shift-by-one forms (D0/D1) left out.
+ */
+function gasLike(s: string, bytes: Buffer): string {
+  let t = s.replace(/\((%\w+)?,(%\w+)\)/g, '($1,$2,1)');
+  t = t.replace(/^(call|jmp)q(\s)/, '$1$2');
+  const seg = /^(nop\w*)\s+%(cs|ds|es|ss|fs|gs):(.*)$/.exec(t);
+  if (seg) {
+    let d16 = 0;
+    while (bytes[d16] === 0x66) d16++;
+    t = `${'data16 '.repeat(Math.max(0, d16 - 1))}${seg[2]} ${seg[1]} ${seg[3]}`;
+  }
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 0x66 || bytes[i] === 0x67 || bytes[i] === 0xf2 || bytes[i] === 0xf3 || bytes[i] === 0x2e || bytes[i] === 0x3e || (bytes[i] >= 0x40 && bytes[i] <= 0x4f))) i++;
+  const op = bytes[i];
+  // String instructions (movs cmps stos lods scas ins outs) name their implicit segments.
+  if (op >= 0xa4 && op <= 0xaf && op !== 0xa8 && op !== 0xa9) {
+    t = t.replace(/(^|[\s,])\((%[er]di)\)/, '$1%es:($2)').replace(/(^|[\s,])\((%[er]si)\)/, '$1%ds:($2)');
+  } else if (op >= 0x6c && op <= 0x6f) {
+    t = t.replace(/(^|[\s,])\((%[er]di)\)/, '$1%es:($2)').replace(/(^|[\s,])\((%[er]si)\)/, '$1%ds:($2)');
+  }
+  // Memory push/pop need no suffix in 64-bit mode.
+  t = t.replace(/^(push|pop)q(\s)/, '$1$2');
+  // Three-operand imul with the same source and destination.
+  const imul = /^(imul\s+)(\$[^,]+),(%\w+)$/.exec(t);
+  if (imul) t = `${imul[1]}${imul[2]},${imul[3]},${imul[3]}`;
+  // x87 forms with implicit operands.
+  if (/^f(add|mul|sub|subr|div|divr)p$/.test(t)) t += ' %st,%st(1)';
+  else if (t === 'fxch' || t === 'fucom' || t === 'fucomp' || t === 'fcom' || t === 'fcomp') t += ' %st(1)';
+  if (t === 'rep ret') t = 'repz ret';
+  if ((op === 0xd0 || op === 0xd1) && /^\w+\s+\$0x1,/.test(t)) t = t.replace('$0x1,', '');
+  return t;
+}
+
+/** Hex bytes as gdb's `disassemble /r` prints them: "55 48 89 e5". */
+export function hexBytes(b: Buffer): string {
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+}

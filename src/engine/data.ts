@@ -1,0 +1,434 @@
+// The session's bridge to the value model and expression evaluator (src/engine/values, src/engine/expr):
+// builds their FrameContext for each frame, hands out variable references (valid until the program
+// resumes), and renders Values into the plain records of api.ts.
+
+import type { Type } from '../symbols';
+import { GprName } from '../ptrace/regs';
+import { EngineError, EvaluateOptions, EvaluateResult, Scope, ScopeKind, ValueFormat, Variable, VariablesOptions } from './api';
+import type { ReturnLocation } from './return-value';
+import type { Session } from './session';
+import {
+  args as argsOf,
+  assign,
+  children,
+  childCount,
+  evaluate as evalExpr,
+  formatValue,
+  globals as globalsOf,
+  locals as localsOf,
+  parseFormatSuffix,
+  EvalContext,
+  FormatLetter,
+  FrameContext,
+  ModuleSymbols,
+  TargetMemory,
+  Value,
+  ValueStore,
+} from './values/api';
+import { typeName } from '../symbols';
+
+type Ref =
+  | { kind: 'scope'; frameId: number; scope: ScopeKind }
+  | { kind: 'value'; value: Value; expression: string; frameId?: number };
+
+const DWARF_TO_GPR: Record<number, GprName> = {
+  0: 'rax', 1: 'rdx', 2: 'rcx', 3: 'rbx', 4: 'rsi', 5: 'rdi', 6: 'rbp', 7: 'rsp', 8: 'r8', 9: 'r9', 10: 'r10',
+  11: 'r11', 12: 'r12', 13: 'r13', 14: 'r14', 15: 'r15', 16: 'rip', 49: 'eflags', 50: 'es', 51: 'cs', 52: 'ss',
+  53: 'ds', 54: 'fs', 55: 'gs', 58: 'fs_base', 59: 'gs_base',
+};
+
+const INT: Type = { kind: 'base', name: 'int', byteSize: 4, encoding: 'signed' };
+
+export class DataBridge {
+  readonly store = new ValueStore();
+  private refs = new Map<number, Ref>();
+  private nextRef = 1;
+  private contexts = new Map<number, FrameContext>();
+  /** Register writes requested by an evaluation (frame 0 of a thread), applied afterwards. */
+  private pendingRegs: { tid: number; reg: number; value: bigint }[] = [];
+
+  constructor(private readonly session: Session) {}
+
+  clear(): void {
+    this.refs.clear();
+    this.contexts.clear();
+  }
+
+  private memory(): TargetMemory {
+    const inf = this.session.inferior;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      get modules() {
+        return self.modules();
+      },
+      read: (addr: number, len: number) => {
+        if (!inf || inf.state === 'exited') throw new EngineError('The program is not being run.', 'not-running');
+        return inf.readMemorySync(addr, len);
+      },
+      write: (addr: number, data: Buffer) => {
+        if (!inf || inf.state === 'exited') throw new EngineError('The program is not being run.', 'not-running');
+        inf.writeMemorySync(addr, data);
+      },
+    };
+  }
+
+  modules(): ModuleSymbols[] {
+    const mods = this.session.moduleTable;
+    if (mods) {
+      return [...mods.modules]
+        .sort((a, b) => (a.kind === 'program' ? -1 : b.kind === 'program' ? 1 : a.id - b.id))
+        .map((m) => ({ symbolFile: m.symbols, loadBias: m.bias }));
+    }
+    const prog = this.session.programObject;
+    return prog ? [{ symbolFile: prog.symbols, loadBias: 0 }] : [];
+  }
+
+  /** The values engine's view of a frame. */
+  frameContext(frameId: number): FrameContext {
+    const hit = this.contexts.get(frameId);
+    if (hit) return hit;
+    const e = this.session.frameEntry(frameId);
+    const ef = e.ef;
+    const mem = this.memory();
+    const tid = e.tid;
+    const frames = e.stack.frames;
+    const ids = [...this.sessionIds(e.stack, frameId)];
+    const regs = new Map(ef.regs);
+    const ctx: FrameContext = {
+      level: ef.level,
+      pc: ef.pc,
+      lookupPc: ef.lookupPc,
+      regs,
+      cfa: ef.cfa,
+      module: ef.module && ef.module.symbols.hasDebugInfo ? { symbolFile: ef.module.symbols, loadBias: ef.module.bias } : undefined,
+      inlineDepth: ef.inlineDepth + ef.hiddenInline,
+      memory: mem,
+    };
+    if (ef.phys === 0) {
+      ctx.setRegister = (reg: number, value: bigint) => {
+        regs.set(reg, value);
+        this.pendingRegs.push({ tid, reg, value });
+      };
+    }
+    // The caller (next physical frame) for entry values.
+    const next = frames.find((f) => f.phys === ef.phys + 1);
+    if (next) {
+      const idx = frames.indexOf(next);
+      const callerId = ids[idx];
+      if (callerId !== undefined) {
+        Object.defineProperty(ctx, 'caller', { enumerable: true, get: () => this.frameContext(callerId) });
+      }
+    }
+    this.contexts.set(frameId, ctx);
+    return ctx;
+  }
+
+  private *sessionIds(stack: { frames: unknown[] }, anyId: number): Iterable<number> {
+    // Frame ids of one stack are consecutive (assigned together in Session.stackOf).
+    const e = this.session.frameEntry(anyId);
+    const first = anyId - e.ef.level;
+    for (let i = 0; i < stack.frames.length; i++) yield first + i;
+  }
+
+  private evalContext(frameId: number | undefined): EvalContext {
+    const frame = frameId !== undefined ? this.frameContext(frameId) : undefined;
+    const inf = this.session.inferior;
+    const live = inf && inf.state !== 'exited';
+    return { frame, modules: this.modules(), memory: live ? this.memory() : undefined, store: this.store };
+  }
+
+  private async flushRegisters(): Promise<void> {
+    const writes = this.pendingRegs;
+    this.pendingRegs = [];
+    if (!writes.length) return;
+    const inf = this.session.inferior!;
+    const byTid = new Map<number, { reg: number; value: bigint }[]>();
+    for (const w of writes) {
+      let l = byTid.get(w.tid);
+      if (!l) byTid.set(w.tid, (l = []));
+      l.push(w);
+    }
+    for (const [tid, list] of byTid) {
+      const regs = await inf.getRegisters(tid);
+      for (const w of list) {
+        const name = DWARF_TO_GPR[w.reg];
+        if (name) regs.set(name, w.value);
+      }
+      await inf.setRegisters(regs, tid);
+    }
+  }
+
+  private defaultFrame(opts: { frameId?: number }): Promise<number | undefined> | number | undefined {
+    if (opts.frameId !== undefined) return opts.frameId;
+    const inf = this.session.inferior;
+    if (!inf || inf.state !== 'stopped') return undefined;
+    return this.session.topFrameId().catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- rendering
+  private formatOf(f?: ValueFormat): FormatLetter | undefined {
+    if (!f) return undefined;
+    if (f.kind && f.kind !== 'natural') return f.kind as FormatLetter;
+    if (f.hex) return 'hex';
+    return undefined;
+  }
+
+  private render(v: Value, f?: FormatLetter, top = false): string {
+    try {
+      return formatValue(v, { format: f, topLevelPointerType: top, modules: this.modules() });
+    } catch (e) {
+      return `<error: ${(e as Error).message}>`;
+    }
+  }
+
+  private toVariable(name: string, v: Value, expression: string, frameId: number | undefined, format?: FormatLetter): Variable {
+    let n = 0;
+    try {
+      n = childCount(v);
+    } catch {
+      n = 0;
+    }
+    const ref = n > 0 ? this.addRef({ kind: 'value', value: v, expression, frameId }) : 0;
+    let type: string | undefined;
+    try {
+      type = typeName(v.type);
+    } catch {
+      type = undefined;
+    }
+    const stripped = stripT(v.type);
+    const indexed = stripped.kind === 'array' ? n : undefined;
+    return {
+      name,
+      value: this.render(v, format),
+      type,
+      variablesReference: ref,
+      namedVariables: indexed === undefined && n > 0 ? n : undefined,
+      indexedVariables: indexed,
+      evaluateName: expression,
+      memoryReference: v.address,
+      readOnly: !v.isLvalue || undefined,
+      error: v.optimizedOut ? '<optimized out>' : undefined,
+    };
+  }
+
+  private addRef(r: Ref): number {
+    const id = this.nextRef++;
+    this.refs.set(id, r);
+    return id;
+  }
+
+  // ---------------------------------------------------------------- scopes and variables
+  async scopes(frameId: number): Promise<Scope[]> {
+    const e = this.session.frameEntry(frameId);
+    const out: Scope[] = [];
+    const hasDebug = !!e.ef.module?.symbols.hasDebugInfo && !!e.ef.fn;
+    if (hasDebug) {
+      out.push({ name: 'Locals', kind: 'locals', variablesReference: this.addRef({ kind: 'scope', frameId, scope: 'locals' }), expensive: false });
+      out.push({ name: 'Arguments', kind: 'arguments', variablesReference: this.addRef({ kind: 'scope', frameId, scope: 'arguments' }), expensive: false });
+    }
+    if (e.ef.module?.symbols.hasDebugInfo) {
+      out.push({ name: 'Globals', kind: 'globals', variablesReference: this.addRef({ kind: 'scope', frameId, scope: 'globals' }), expensive: true });
+    }
+    out.push({ name: 'Registers', kind: 'registers', variablesReference: this.addRef({ kind: 'scope', frameId, scope: 'registers' }), expensive: true });
+    return out;
+  }
+
+  async variables(ref: number, opts: VariablesOptions = {}): Promise<Variable[]> {
+    const r = this.refs.get(ref);
+    if (!r) throw new EngineError(`Invalid variables reference ${ref} (references are valid until the program resumes).`, 'bad-id');
+    const fmt = this.formatOf(opts.format);
+    const page = <T>(list: T[]) => {
+      const start = opts.start ?? 0;
+      return opts.count ? list.slice(start, start + opts.count) : list.slice(start);
+    };
+    if (r.kind === 'scope') {
+      if (r.scope === 'registers') {
+        const regs = await this.session.registers(r.frameId);
+        return page(regs).map((x) => ({
+          name: x.name,
+          value: x.unavailable ? '<not saved>' : fmt === 'hex' || x.natural === undefined ? `0x${x.value.toString(16)}` : x.natural,
+          type: x.size === 16 ? 'vec128' : x.size === 10 ? 'i387_ext' : x.name === 'rip' ? 'void (*)()' : 'long',
+          variablesReference: 0,
+          evaluateName: `$${x.name}`,
+        }));
+      }
+      const ctx = this.frameContext(r.frameId);
+      let list: { name: string; value: Value }[];
+      if (r.scope === 'locals') list = localsOf(ctx);
+      else if (r.scope === 'arguments') list = argsOf(ctx);
+      else list = ctx.module ? globalsOf(ctx.module, this.evalContext(r.frameId)) : [];
+      return page(list).map((nv) => this.toVariable(nv.name, nv.value, nv.name, r.frameId, fmt));
+    }
+    const kids = children(r.value, r.expression, { start: opts.start, count: opts.count });
+    return kids.map((c) => this.toVariable(c.name, c.value, c.expression, r.frameId, fmt));
+  }
+
+  async setVariable(ref: number, name: string, value: string, format?: ValueFormat): Promise<Variable> {
+    const r = this.refs.get(ref);
+    if (!r) throw new EngineError(`Invalid variables reference ${ref}.`, 'bad-id');
+    let target: { value: Value; expression: string } | undefined;
+    let frameId: number | undefined;
+    if (r.kind === 'scope') {
+      frameId = r.frameId;
+      if (r.scope === 'registers') {
+        const v = parseBig(value);
+        await this.session.setRegister(name, v, r.frameId);
+        return { name, value: `0x${v.toString(16)}`, variablesReference: 0 };
+      }
+      const ctx = this.frameContext(r.frameId);
+      const list = r.scope === 'locals' ? localsOf(ctx) : r.scope === 'arguments' ? argsOf(ctx) : ctx.module ? globalsOf(ctx.module, this.evalContext(r.frameId)) : [];
+      const nv = list.find((x) => x.name === name && !x.shadowed) ?? list.find((x) => x.name === name);
+      if (nv) target = { value: nv.value, expression: nv.name };
+    } else {
+      frameId = r.frameId;
+      const c = children(r.value, r.expression).find((x) => x.name === name);
+      if (c) target = { value: c.value, expression: c.expression };
+    }
+    if (!target) throw new EngineError(`No variable "${name}" here.`, 'bad-id');
+    const ctx = this.evalContext(frameId);
+    let nv: Value;
+    try {
+      nv = assign(target.value, value, ctx);
+    } catch (e) {
+      throw new EngineError((e as Error).message, 'bad-expression');
+    }
+    await this.flushRegisters();
+    return this.toVariable(name, nv, target.expression, frameId, this.formatOf(format));
+  }
+
+  async evaluate(expression: string, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
+    const frameId = await this.defaultFrame(opts);
+    const suffix = parseFormatSuffix(expression);
+    const fmt = this.formatOf(opts.format) ?? suffix.format;
+    let v: Value;
+    try {
+      v = evalExpr(suffix.expression, this.evalContext(frameId));
+    } catch (e) {
+      throw new EngineError((e as Error).message, 'bad-expression');
+    }
+    await this.flushRegisters();
+    if (opts.context === 'repl') {
+      try {
+        this.store.record(v);
+      } catch {
+        /* unreadable: not recorded */
+      }
+    }
+    const variable = this.toVariable(suffix.expression, v, suffix.expression, frameId, fmt);
+    return {
+      value: opts.context === 'repl' || opts.context === undefined ? this.render(v, fmt, true) : variable.value,
+      type: variable.type,
+      variablesReference: variable.variablesReference,
+      namedVariables: variable.namedVariables,
+      indexedVariables: variable.indexedVariables,
+      memoryReference: variable.memoryReference,
+    };
+  }
+
+  async setExpression(expression: string, value: string, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
+    const frameId = await this.defaultFrame(opts);
+    const ctx = this.evalContext(frameId);
+    let nv: Value;
+    try {
+      const target = evalExpr(expression, ctx);
+      nv = assign(target, value, ctx);
+    } catch (e) {
+      throw new EngineError((e as Error).message, 'bad-expression');
+    }
+    await this.flushRegisters();
+    const variable = this.toVariable(expression, nv, expression, frameId, this.formatOf(opts.format));
+    return { value: variable.value, type: variable.type, variablesReference: variable.variablesReference, memoryReference: variable.memoryReference };
+  }
+
+  // ---------------------------------------------------------------- for the session
+  /** Truth of a breakpoint condition in the top frame of a thread (throws gdb's message on errors). */
+  async condition(expr: string, tid: number): Promise<boolean> {
+    const st = await this.session.stackOf(tid);
+    const ctx: EvalContext = { frame: this.frameContext(st.ids[0]), modules: this.modules(), memory: this.memory(), store: this.store };
+    const v = evalExpr(expr, ctx);
+    const t = stripT(v.type);
+    if (t.kind === 'base' && t.encoding === 'float') return v.asNumber() !== 0;
+    return v.asBigInt() !== 0n;
+  }
+
+  /** Logpoint text: {expression} parts replaced by their values. */
+  async interpolate(template: string, tid: number): Promise<string> {
+    let frame: FrameContext | undefined;
+    try {
+      frame = this.frameContext((await this.session.stackOf(tid)).ids[0]);
+    } catch {
+      frame = undefined;
+    }
+    return template.replace(/\{([^{}]+)\}/g, (_m, expr: string) => {
+      try {
+        const ctx: EvalContext = { frame, modules: this.modules(), memory: this.memory(), store: this.store };
+        return this.render(evalExpr(expr, ctx));
+      } catch (e) {
+        return `<error: ${(e as Error).message}>`;
+      }
+    });
+  }
+
+  /** "acct=0x7ffe..., amount=10" for frame lines (gdb's `print frame-arguments scalars`). */
+  frameArgsText(frameId: number): string {
+    try {
+      return this.argsText(this.frameContext(frameId));
+    } catch {
+      return '';
+    }
+  }
+
+  private argsText(ctx: FrameContext): string {
+    return argsOf(ctx)
+      .map((a) => {
+        const t = stripT(a.value.type);
+        const aggregate = t.kind === 'struct' || t.kind === 'class' || t.kind === 'union' || t.kind === 'array';
+        return `${a.name}=${aggregate ? '...' : this.render(a.value, undefined, false)}`;
+      })
+      .join(', ');
+  }
+
+  /** The value a function returned (finish), recorded in the value history. */
+  returnValue(type: Type, loc: ReturnLocation, module: ModuleSymbols): { variable: Variable; text: string } {
+    const mem = this.memory();
+    const v = loc.kind === 'bytes' ? Value.fromBytes(type, loc.bytes, mem) : Value.atAddress(type, loc.address, mem);
+    void module;
+    let n = 0;
+    try {
+      n = this.store.record(v);
+    } catch {
+      n = 0;
+    }
+    const text = this.render(v, undefined, true);
+    const variable = this.toVariable(n ? `$${n}` : 'Value returned', v, n ? `$${n}` : '$', undefined);
+    return { variable, text: n ? `$${n} = ${text}` : text };
+  }
+
+  setExitCode(code: number | undefined): void {
+    if (code === undefined) return;
+    try {
+      this.store.setConvenience('_exitcode', Value.fromBigInt(INT, BigInt(code)));
+    } catch {
+      /* values engine not ready */
+    }
+  }
+}
+
+function stripT(t: Type): Type {
+  for (let i = 0; i < 32; i++) {
+    if (t.kind === 'typedef' || t.kind === 'const' || t.kind === 'volatile' || t.kind === 'restrict' || t.kind === 'atomic') t = t.target;
+    else break;
+  }
+  return t;
+}
+
+function parseBig(text: string): bigint {
+  const s = text.trim();
+  try {
+    if (/^-/.test(s)) return BigInt.asUintN(64, BigInt(s));
+    return BigInt(s);
+  } catch {
+    throw new EngineError(`Invalid number "${text}".`, 'bad-expression');
+  }
+}

@@ -1,0 +1,626 @@
+// Reverse run control with gdb's semantics (reverse-stepi, reverse-step, reverse-next, reverse-finish,
+// reverse-continue, and "who last wrote this?"), on the recorded timeline (timeline.ts): each command
+// is a search (a replay counting arrivals at well-chosen addresses inside the program) that names the
+// answer as a position, then a second replay that stops there. See docs/reverse.md.
+//
+// gdb's reverse-next, as observed with `record full` (the oracle of test/reverse-commands.test.ts):
+// stepping back in the current frame, calls are invisible; a "visit" of a line is a run of consecutive
+// line-table entries of that line; reverse-next stops at the first entry of the visit before the current
+// one (or of the current visit when stopped in its middle). Ranked by the last arrival of each entry
+// address in the frame (a sequence number kept by the counting trampolines), that is the earliest entry
+// of the top run of same-line entries. Stepping back past the function's entry continues in the caller.
+import { Decoder, DecoderOptions, FlowControl } from 'iced-x86';
+import type { StopInfo, StepOptions, RunOptions, StopReason } from '../api';
+import { EngineError } from '../api';
+import type { LoadedModule } from '../modules';
+import type { ReverseProvider, Session } from '../session';
+import { CountPoint, PointCounters } from './counting';
+import { Hop, Position, ReverseError, Timeline } from './timeline';
+
+const DW_RSP = 7;
+const DW_RBP = 6;
+
+/** A line-table entry start in a function, with what a frame filter needs. */
+interface Entry {
+  addr: number;
+  line: number;
+  file: number;
+}
+
+interface FrameRef {
+  pc: number;
+  cfa: number;
+  fnStart: number;
+  fnEnd: number;
+  mod: LoadedModule;
+}
+
+type Found = { pos: Position; point: number; seq: number };
+
+export interface ReverseOptions {
+  maxCheckpoints?: number;
+  memoryBudgetKb?: number;
+}
+
+export class ReverseEngine implements ReverseProvider {
+  timeline: Timeline | undefined;
+  private listening = false;
+
+  constructor(
+    private readonly session: Session,
+    private readonly opts: ReverseOptions = {},
+  ) {}
+
+  /** gdb `record full`: starts recording the stopped program (its history begins here). */
+  async startRecording(): Promise<void> {
+    if (this.timeline) return;
+    const raw = this.session.inferior;
+    const tracer = this.session.tracerInstance;
+    if (!raw || !tracer || raw.state !== 'stopped') throw new EngineError('The program is not being run.', 'not-running');
+    try {
+      this.timeline = await Timeline.start(tracer, raw, { ...this.opts, jumpTargets: (addrs) => this.jumpTargets(addrs) });
+    } catch (e) {
+      throw new EngineError((e as Error).message, 'unsupported');
+    }
+    this.session.setInferiorView(this.timeline.view);
+    if (!this.listening) {
+      this.listening = true;
+      this.session.on('stopped', () => this.timeline?.noteUserStop());
+      this.session.on('exited', () => void this.stopRecording());
+    }
+  }
+
+  /** gdb `record stop`: history is dropped; the program goes on where it is (the present). */
+  async stopRecording(): Promise<void> {
+    const tl = this.timeline;
+    if (!tl) return;
+    this.timeline = undefined;
+    if (tl.inPast) await tl.backToPresent().catch(() => undefined);
+    await tl.close();
+    if (tl.live.state !== 'exited') this.session.setInferiorView(tl.live);
+  }
+
+  get recording(): boolean {
+    return this.timeline !== undefined;
+  }
+
+  private tl(): Timeline {
+    if (!this.timeline) {
+      throw new EngineError('Target native does not support this command. (Start recording first: gdb "record full", or launch with record: true.)', 'unsupported');
+    }
+    return this.timeline;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commands
+
+  reverseStepInstruction(opts: StepOptions & { over?: boolean } = {}): Promise<StopInfo> {
+    return this.command(opts.count ?? 1, async (tl) => {
+      const p = await tl.position();
+      const last = p.hops[p.hops.length - 1];
+      if (last && last.kind === 'steps' && last.n >= 1) {
+        const hops = p.hops.slice(0, -1);
+        if (last.n > 1) hops.push({ kind: 'steps', n: last.n - 1 });
+        await tl.materialize({ ckpt: p.ckpt, hops });
+        return 'step';
+      }
+      return this.stepBackOneInstruction(tl, p);
+    });
+  }
+
+  reverseNext(opts: StepOptions = {}): Promise<StopInfo> {
+    return this.command(opts.count ?? 1, (tl) => this.lineBack(tl, false));
+  }
+
+  reverseStep(opts: StepOptions = {}): Promise<StopInfo> {
+    return this.command(opts.count ?? 1, (tl) => this.lineBack(tl, true));
+  }
+
+  reverseFinish(opts: RunOptions = {}): Promise<StopInfo> {
+    void opts;
+    return this.command(1, (tl) => this.finishBack(tl));
+  }
+
+  reverseContinue(opts: RunOptions = {}): Promise<StopInfo> {
+    void opts;
+    return this.command(1, (tl) => this.continueBack(tl));
+  }
+
+  /** Reverse-continue with a write watchpoint on [addr, addr+len): the last write before now. */
+  reverseToLastWrite(addr: number, len: 1 | 2 | 4 | 8): Promise<StopInfo> {
+    return this.command(1, (tl) => this.lastWrite(tl, addr, len));
+  }
+
+  private async command(count: number, one: (tl: Timeline) => Promise<StopReason | { reason: StopReason; bps?: number[] }>): Promise<StopInfo> {
+    const tl = this.tl();
+    return this.session.runReverse(async () => {
+      await tl.checkUsable();
+      let r: StopReason | { reason: StopReason; bps?: number[] } = 'step';
+      for (let i = 0; i < Math.max(1, count); i++) {
+        try {
+          r = await one(tl);
+        } catch (e) {
+          if (e instanceof ReverseError) throw new EngineError(e.message, 'invalid');
+          throw e;
+        }
+        if ((typeof r === 'string' ? r : r.reason) === 'no-history') break;
+      }
+      const regs = await tl.view.getRegisters();
+      const mod = this.session.moduleTable?.find(regs.pc);
+      const entry = mod ? this.entriesOf(mod, regs.pc)?.entries.find((e) => e.addr === regs.pc) : undefined;
+      return typeof r === 'string' ? { reason: r, midLine: !entry } : { reason: r.reason, breakpointIds: r.bps, midLine: !entry };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Symbols
+
+  /** Line-table entry starts (is_stmt) of the function holding pc, and its bounds. */
+  private entriesOf(mod: LoadedModule, pc: number): { entries: Entry[]; start: number; end: number } | undefined {
+    const sym = mod.obj.symbols;
+    if (!sym.hasDebugInfo) return undefined;
+    const link = pc - mod.bias;
+    const fn = sym.functionAt(link);
+    const unit = sym.unitForAddress(link);
+    if (!fn || !unit) return undefined;
+    const table = sym.lineTable(unit);
+    if (!table) return undefined;
+    const lo = fn.lowPc;
+    const hi = fn.highPc;
+    const byAddr = new Map<number, Entry>();
+    table.entries.forEach((list, file) => {
+      for (const e of list) {
+        if (e.address < lo || e.address >= hi || e.line === 0 || !e.isStmt) continue;
+        if (!byAddr.has(e.address)) byAddr.set(e.address, { addr: e.address + mod.bias, line: e.line, file });
+      }
+    });
+    const entries = [...byAddr.values()].sort((a, b) => a.addr - b.addr);
+    return { entries, start: lo + mod.bias, end: hi + mod.bias };
+  }
+
+  /** All line-table entry starts of every function with line info in the module (for reverse-step). */
+  private allEntries(mod: LoadedModule, except: { start: number; end: number }): Entry[] {
+    const out: Entry[] = [];
+    const sym = mod.obj.symbols;
+    if (!sym.hasDebugInfo) return out;
+    for (const fn of sym.functions()) {
+      const start = fn.lowPc + mod.bias;
+      if (start >= except.start && start < except.end) continue;
+      const e = this.entriesOf(mod, start);
+      if (e) out.push(...e.entries);
+    }
+    return out;
+  }
+
+  /** The frame filter at addr for a frame whose CFA is cfa: rsp or rbp value, from the CFI. */
+  private filterAt(mod: LoadedModule, addr: number, cfa: number): CountPoint['filter'] {
+    const row = mod.obj.cfi?.rowAt(addr - mod.bias);
+    if (!row || row.cfa.kind !== 'reg-offset') return undefined;
+    if (row.cfa.reg === DW_RSP) return { reg: 'rsp', value: cfa - row.cfa.offset };
+    if (row.cfa.reg === DW_RBP) return { reg: 'rbp', value: cfa - row.cfa.offset };
+    return undefined;
+  }
+
+  private readonly targetCache = new Map<number, Set<number>>();
+
+  /** Branch targets, return addresses and line starts of the functions holding addrs (cached). */
+  private jumpTargets(addrs: number[]): Set<number> {
+    const out = new Set<number>();
+    for (const a of addrs) {
+      const mod = this.session.moduleTable?.find(a);
+      if (!mod) continue;
+      const link = a - mod.bias;
+      const fn = mod.obj.symbols.hasDebugInfo ? mod.obj.symbols.functionAt(link) : undefined;
+      let start: number;
+      let end: number;
+      if (fn) {
+        start = fn.lowPc + mod.bias;
+        end = fn.highPc + mod.bias;
+      } else {
+        const b = mod.unwind.functionBounds?.(link);
+        if (!b) continue;
+        start = b.start + mod.bias;
+        end = b.end + mod.bias;
+      }
+      let set = this.targetCache.get(start);
+      if (!set) {
+        set = this.forbiddenFor([{ mod, start, end }]);
+        this.targetCache.set(start, set);
+      }
+      for (const x of set) out.add(x);
+    }
+    return out;
+  }
+
+  /** Addresses code may jump to near these functions: no patch window may hide one. */
+  private forbiddenFor(mods: { mod: LoadedModule; start: number; end: number }[]): Set<number> {
+    const out = new Set<number>();
+    const raw = this.session.inferior!;
+    for (const { mod, start, end } of mods) {
+      let code: Buffer;
+      try {
+        code = this.session.inferior!.readMemorySync(start, end - start);
+      } catch {
+        continue;
+      }
+      void raw;
+      const d = new Decoder(64, code, DecoderOptions.None);
+      d.ip = BigInt(start);
+      while (d.canDecode) {
+        const i = d.decode();
+        const fc = i.flowControl;
+        if (fc === FlowControl.ConditionalBranch || fc === FlowControl.UnconditionalBranch || fc === FlowControl.Call) {
+          const t = Number(i.nearBranchTarget);
+          if (t) out.add(t);
+        }
+        if (fc === FlowControl.Call) out.add(Number(i.nextIP)); // return addresses
+        i.free();
+      }
+      d.free();
+      const e = this.entriesOf(mod, start);
+      for (const x of e?.entries ?? []) out.add(x.addr);
+    }
+    return out;
+  }
+
+  private async frames(): Promise<FrameRef[]> {
+    const st = await this.session.reverseFrames(2);
+    const out: FrameRef[] = [];
+    for (const f of st.frames) {
+      const mod = this.session.moduleTable?.find(f.pc);
+      if (!mod || f.cfa === undefined) break;
+      const e = this.entriesOf(mod, f.level === 0 ? f.pc : f.pc - 1);
+      out.push({ pc: f.pc, cfa: f.cfa, fnStart: e?.start ?? f.functionStart ?? f.pc, fnEnd: e?.end ?? f.pc + 1, mod });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Searching back
+
+  /**
+   * Scans segments backwards from `pos` with `points`: in each, a replay from its checkpoint up to pos
+   * (or the segment's end) counting arrivals; `decide` picks the answer from the counters or asks for
+   * the previous segment. Returns undefined when the trail's start is reached.
+   */
+  private async scanBack(
+    tl: Timeline,
+    pos: Position,
+    points: CountPoint[],
+    forbidden: Set<number>,
+    decide: (c: PointCounters[], hopStarts: number[]) => { point: number } | 'earlier' | 'none',
+  ): Promise<Found | undefined> {
+    let ckpt = pos.ckpt;
+    let hops = pos.hops;
+    for (;;) {
+      const inf = await tl.spawnAt(ckpt);
+      let found: Found | undefined;
+      let verdict: { point: number } | 'earlier' | 'none';
+      try {
+        const r = await tl.runCounting(inf, hops, points, forbidden);
+        verdict = decide(r.end, r.startSeq);
+        if (typeof verdict === 'object') {
+          const c = r.end[verdict.point];
+          // Which hop the arrival fell in, and its count from that hop's start.
+          let k = hops.length - 1;
+          while (k > 0 && r.startSeq[k] >= c.lastSeq) k--;
+          const stepAt = r.stepSeqs.get(c.lastSeq);
+          let newHops: Hop[];
+          if (stepAt) newHops = [...hops.slice(0, stepAt.hop), { kind: 'steps', n: stepAt.step }];
+          else {
+            const base = hops.length ? r.starts[k][verdict.point].all : 0;
+            newHops = [...hops.slice(0, hops.length ? k : 0), { kind: 'at', addr: points[verdict.point].addr, n: c.lastAll - base }];
+          }
+          found = { pos: { ckpt, hops: newHops }, point: verdict.point, seq: c.lastSeq };
+        }
+        await r.run.dispose().catch(() => undefined);
+      } finally {
+        await inf.kill().catch(() => undefined);
+      }
+      if (found) return found;
+      if (verdict === 'none' || ckpt === 0) return undefined;
+      if (tl.segmentOpaque(ckpt - 1)) {
+        throw new ReverseError('Reverse execution cannot go back across the point where the program was interrupted (its position in time is not known exactly).');
+      }
+      ckpt--;
+      hops = tl.segmentHops(ckpt);
+    }
+  }
+
+  private async noHistory(tl: Timeline): Promise<StopReason> {
+    await tl.materialize({ ckpt: 0, hops: [] });
+    return 'no-history';
+  }
+
+  /** reverse-next / reverse-step. */
+  private async lineBack(tl: Timeline, into: boolean): Promise<StopReason> {
+    const pos = await tl.position();
+    const fr = await this.frames();
+    const f = fr[0];
+    if (!f) return this.stepBackOneInstruction(tl, pos);
+    const info = this.entriesOf(f.mod, f.pc);
+    if (!info || !info.entries.length) {
+      // No line info here: gdb steps back to the caller's line (like reverse-finish then reverse-next).
+      return this.stepBackOneInstruction(tl, pos);
+    }
+    const points: CountPoint[] = [];
+    const lineOf: number[] = [];
+    const inFrame: boolean[] = [];
+    for (const e of info.entries) {
+      points.push({ addr: e.addr, filter: this.filterAt(f.mod, e.addr, f.cfa) });
+      lineOf.push(e.line * 1000 + e.file);
+      inFrame.push(true);
+    }
+    // The frame's entry (the function's first instruction, rsp = cfa - 8): earlier arrivals belong to
+    // another call.
+    let entryIdx = points.findIndex((p) => p.addr === info.start);
+    if (entryIdx < 0) {
+      points.push({ addr: info.start, filter: { reg: 'rsp', value: f.cfa - 8 } });
+      lineOf.push(-1);
+      inFrame.push(true);
+      entryIdx = points.length - 1;
+    }
+    if (into) {
+      for (const e of this.allEntries(f.mod, info)) {
+        points.push({ addr: e.addr });
+        lineOf.push(-(e.line * 1000 + e.file) - 2);
+        inFrame.push(false);
+      }
+    }
+    const forbidden = this.forbiddenFor([{ mod: f.mod, start: info.start, end: info.end }]);
+    const found = await this.scanBack(tl, pos, points, forbidden, (c) => {
+      const entrySeq = c[entryIdx].lastSeq;
+      const ranked = c
+        .map((x, i) => ({ i, seq: x.lastSeq }))
+        .filter((x) => x.seq > 0 && (inFrame[x.i] ? x.seq >= entrySeq : x.seq > entrySeq))
+        .sort((a, b) => b.seq - a.seq);
+      if (!ranked.length) return entrySeq > 0 ? { point: entryIdx } : 'earlier';
+      const top = ranked[0];
+      if (!inFrame[top.i]) {
+        // reverse-step: the last line of a function called from this frame (an arrival in it after
+        // the last one of this frame). Its top run of same-line entries, in that function.
+        let j = 0;
+        while (j + 1 < ranked.length && lineOf[ranked[j + 1].i] === lineOf[top.i] && !inFrame[ranked[j + 1].i]) j++;
+        return { point: ranked[j].i };
+      }
+      let j = 0;
+      while (j + 1 < ranked.length && inFrame[ranked[j + 1].i] && lineOf[ranked[j + 1].i] === lineOf[top.i]) j++;
+      return { point: ranked[j].i };
+    });
+    if (!found) return this.noHistory(tl);
+    if (found.point === entryIdx || points[found.point].addr === info.start) {
+      // Back at the function's entry: gdb goes on to the line of the call in the caller.
+      await tl.materialize(found.pos);
+      const caller = fr[1];
+      if (!caller) return 'step';
+      return this.callerLineBack(tl, found.pos, caller);
+    }
+    await tl.materialize(found.pos);
+    return 'step';
+  }
+
+  /** From a function's entry (position `pos`), back to the start of the caller's line of the call. */
+  private async callerLineBack(tl: Timeline, pos: Position, caller: FrameRef): Promise<StopReason> {
+    const info = this.entriesOf(caller.mod, caller.pc - 1);
+    if (!info) return this.stepBackOneInstruction(tl, pos);
+    const points: CountPoint[] = info.entries.map((e) => ({ addr: e.addr, filter: this.filterAt(caller.mod, e.addr, caller.cfa) }));
+    const lineOf = info.entries.map((e) => e.line * 1000 + e.file);
+    const forbidden = this.forbiddenFor([{ mod: caller.mod, start: info.start, end: info.end }]);
+    const found = await this.scanBack(tl, pos, points, forbidden, (c) => {
+      const ranked = c
+        .map((x, i) => ({ i, seq: x.lastSeq }))
+        .filter((x) => x.seq > 0)
+        .sort((a, b) => b.seq - a.seq);
+      if (!ranked.length) return 'earlier';
+      // The call is in the middle of the caller's current visit: its first entry.
+      let j = 0;
+      while (j + 1 < ranked.length && lineOf[ranked[j + 1].i] === lineOf[ranked[0].i]) j++;
+      return { point: ranked[j].i };
+    });
+    if (!found) return this.noHistory(tl);
+    await tl.materialize(found.pos);
+    return 'step';
+  }
+
+  /** reverse-finish: to the call instruction of the current frame, in the caller. */
+  private async finishBack(tl: Timeline): Promise<StopReason> {
+    const pos = await tl.position();
+    const fr = await this.frames();
+    const f = fr[0];
+    const caller = fr[1];
+    if (!f || !caller) throw new ReverseError('"finish" not meaningful in the outermost frame.');
+    const callAddr = this.callBefore(caller.pc);
+    if (callAddr === undefined) throw new ReverseError(`Cannot find the call instruction before 0x${caller.pc.toString(16)}.`);
+    // At the call, rsp is the callee's CFA (the return address is pushed by the call).
+    const points: CountPoint[] = [{ addr: callAddr, filter: { reg: 'rsp', value: f.cfa } }];
+    const forbidden = this.forbiddenFor([{ mod: caller.mod, start: caller.fnStart, end: caller.fnEnd }]);
+    const found = await this.scanBack(tl, pos, points, forbidden, (c) => (c[0].lastSeq > 0 ? { point: 0 } : 'earlier'));
+    if (!found) return this.noHistory(tl);
+    await tl.materialize(found.pos);
+    return 'finish';
+  }
+
+  /** The address of the call instruction that returns to ra. */
+  private callBefore(ra: number): number | undefined {
+    const tl = this.tl();
+    for (const len of [5, 2, 3, 6, 7, 4, 8]) {
+      let code: Buffer;
+      try {
+        code = tl.view.readMemorySync(ra - len, len);
+      } catch {
+        continue;
+      }
+      const d = new Decoder(64, code, DecoderOptions.None);
+      d.ip = BigInt(ra - len);
+      const i = d.decode();
+      const ok = (i.flowControl === FlowControl.Call || i.flowControl === FlowControl.IndirectCall) && i.length === len;
+      i.free();
+      d.free();
+      if (ok) return ra - len;
+    }
+    return undefined;
+  }
+
+  /** reverse-continue: the most recent earlier hit of a user breakpoint. */
+  private async continueBack(tl: Timeline): Promise<StopReason | { reason: StopReason; bps: number[] }> {
+    const pos = await tl.position();
+    const bps = this.session.breakpoints().filter((b) => b.enabled);
+    const addrs = new Map<number, number[]>();
+    for (const b of bps) {
+      for (const l of b.locations) {
+        if (!l.enabled) continue;
+        const ids = addrs.get(l.address) ?? [];
+        ids.push(b.id);
+        addrs.set(l.address, ids);
+      }
+    }
+    const list = [...addrs.keys()];
+    if (!list.length) return this.noHistory(tl);
+    const points: CountPoint[] = list.map((addr) => ({ addr }));
+    const found = await this.scanBack(tl, pos, points, new Set(), (c) => {
+      let best = -1;
+      c.forEach((x, i) => {
+        if (x.lastSeq > 0 && (best < 0 || x.lastSeq > c[best].lastSeq)) best = i;
+      });
+      return best >= 0 ? { point: best } : 'earlier';
+    });
+    if (!found) return this.noHistory(tl);
+    await tl.materialize(found.pos);
+    return { reason: 'breakpoint', bps: addrs.get(list[found.point]) ?? [] };
+  }
+
+  /**
+   * reverse-stepi when the position does not end with single steps: find the last arrival at a line
+   * entry (any function with line info in the module) or at the current pc before now, then step
+   * forward from there to one instruction before now.
+   */
+  private async stepBackOneInstruction(tl: Timeline, pos: Position): Promise<StopReason> {
+    const target = await tl.view.getRegisters();
+    const mod = this.session.moduleTable?.find(target.pc);
+    const points: CountPoint[] = [{ addr: target.pc }];
+    if (mod) {
+      const here = this.entriesOf(mod, target.pc);
+      for (const e of here?.entries ?? []) if (e.addr !== target.pc) points.push({ addr: e.addr });
+      for (const e of this.allEntries(mod, here ?? { start: 0, end: 0 })) if (e.addr !== target.pc) points.push({ addr: e.addr });
+    }
+    const found = await this.scanBack(tl, pos, points, new Set(), (c) => {
+      let best = -1;
+      c.forEach((x, i) => {
+        if (x.lastSeq > 0 && (best < 0 || x.lastSeq > c[best].lastSeq)) best = i;
+      });
+      return best >= 0 ? { point: best } : 'earlier';
+    });
+    const start: Position = found ? found.pos : { ckpt: 0, hops: [] };
+    if (!found) {
+      // No anchor in the whole history: from the very beginning (bounded).
+      const first = await tl.position();
+      if (first.ckpt === 0 && first.hops.length === 0) return this.noHistory(tl);
+    }
+    await tl.materialize(start);
+    // Step forward until the state is the one we came from; the answer is one instruction earlier.
+    const view = tl.view;
+    const same = async () => {
+      const r = await view.getRegisters();
+      return ['rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'].every(
+        (n) => r.get(n as 'rip') === target.get(n as 'rip'),
+      );
+    };
+    const base = await tl.position();
+    let k = 0;
+    const limit = 2_000_000;
+    const inf = tl.cur;
+    while (!(await same())) {
+      const ev = await inf.step();
+      k++;
+      if (ev.kind === 'exited' || ev.kind === 'killed' || k > limit) throw new ReverseError('Cannot find the previous instruction: the replay did not come back to the current position.');
+    }
+    if (k === 0) return this.noHistory(tl);
+    const hops = base.hops.map((h) => ({ ...h }));
+    if (k - 1 > 0) hops.push({ kind: 'steps', n: k - 1 });
+    await tl.materialize({ ckpt: base.ckpt, hops });
+    return 'step';
+  }
+
+  /** The last write to [addr, addr+len) before now (a hardware write watchpoint during the replay). */
+  private async lastWrite(tl: Timeline, addr: number, len: 1 | 2 | 4 | 8): Promise<StopReason> {
+    let pos = await tl.position();
+    for (;;) {
+      const inf = await tl.spawnAt(pos.ckpt);
+      let result: Position | undefined;
+      try {
+        // Triggers per hop: run each hop with the watchpoint armed, counting triggers.
+        await inf.setWatchpoint(addr, len, 'write');
+        const hops = pos.hops;
+        let last: { hop: number; nth: number } | undefined;
+        const { CountingRun } = await import('./counting');
+        const points: CountPoint[] = [];
+        for (const h of hops) if (h.kind === 'at' && !points.some((p) => p.addr === h.addr)) points.push({ addr: h.addr });
+        const run = await CountingRun.create(inf, points, new Set(), { noTrampolines: false });
+        for (let k = 0; k < hops.length; k++) {
+          const h = hops[k];
+          let nth = 0;
+          if (h.kind === 'at') {
+            const pi = points.findIndex((p) => p.addr === h.addr);
+            const c = run.counters();
+            await run.setTarget(pi, c[pi].all + h.n, 'all');
+            for (;;) {
+              const r = await run.cont();
+              if (r.kind === 'target') break;
+              if (r.kind === 'event' && r.ev.kind === 'watchpoint') {
+                nth++;
+                last = { hop: k, nth };
+                continue;
+              }
+              throw new ReverseError('Replay diverged while looking for the last write.');
+            }
+            await run.setTarget(pi, 0, 'all');
+          } else if (h.kind === 'steps') {
+            for (let s = 0; s < h.n; s++) {
+              const r = await run.step();
+              if (r.kind === 'event' && r.ev.kind === 'watchpoint') {
+                // A write by this very step: name it as "steps up to here".
+                last = { hop: k, nth: -(s + 1) };
+              }
+            }
+          } else {
+            const r = await run.cont();
+            if (r.kind === 'event' && r.ev.kind === 'watchpoint') last = { hop: k, nth: 1 };
+          }
+        }
+        await run.dispose();
+        if (last) {
+          const prefix = hops.slice(0, last.hop);
+          const h = hops[last.hop];
+          if (last.nth < 0) result = { ckpt: pos.ckpt, hops: [...prefix, { kind: 'steps', n: -last.nth }] };
+          else if (h.kind === 'event') result = { ckpt: pos.ckpt, hops: [...prefix, h] };
+          else result = { ckpt: pos.ckpt, hops: [...prefix, ...Array.from({ length: last.nth }, () => ({ kind: 'event', expect: 'watchpoint', pc: 0, watch: { addr, len } }) as Hop)] };
+        }
+      } finally {
+        await inf.kill().catch(() => undefined);
+      }
+      if (result) {
+        await this.materializeWatched(tl, result, addr, len);
+        return 'watchpoint';
+      }
+      if (pos.ckpt === 0) return this.noHistory(tl);
+      pos = { ckpt: pos.ckpt - 1, hops: tl.segmentHops(pos.ckpt - 1) };
+    }
+  }
+
+  /** Materializes a position whose last hops are watchpoint triggers (armed only for those). */
+  private async materializeWatched(tl: Timeline, pos: Position, addr: number, len: 1 | 2 | 4 | 8): Promise<void> {
+    let first = pos.hops.findIndex((h) => h.kind === 'event' && h.expect === 'watchpoint');
+    if (first < 0) first = pos.hops.length;
+    await tl.materialize({ ckpt: pos.ckpt, hops: pos.hops.slice(0, first) });
+    const rest = pos.hops.slice(first);
+    if (!rest.length) return;
+    const inf = tl.cur;
+    await inf.setWatchpoint(addr, len, 'write');
+    for (let i = 0; i < rest.length; i++) {
+      const ev = await inf.cont();
+      if (ev.kind !== 'watchpoint') throw new ReverseError('Replay diverged while going to the last write.');
+    }
+    await inf.removeWatchpoint(addr);
+    await tl.adoptCurrentPosition({ ckpt: pos.ckpt, hops: pos.hops.map((h) => ({ ...h })) });
+  }
+}

@@ -1,0 +1,1520 @@
+// The debugger session: one program, one process at a time, all-stop. Implements the Engine interface
+// of api.ts on top of the target layer (Tracer/Inferior) and the symbol layer (SymbolFile, unwinder).
+//
+// Run control is serialized: one command at a time; every command ends with a StopInfo that is also
+// emitted as 'stopped' (or 'exited' + 'terminated'). Internal stops (shared-library events, logpoints,
+// breakpoint conditions that are false, step-resume breakpoints in other frames) never reach the user.
+
+import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import { FpRegisters, Registers, GPR_NAMES, GprName } from '../ptrace/regs';
+import { signalDescription, signalName, signalNumber, DEFAULT_NOSTOP, SIGNALS } from '../ptrace/signals';
+import { analyzeAmd64Prologue, fileMatches } from '../symbols';
+import { dwarfRegsFromUserRegs, UnwindMemory } from '../symbols/unwind';
+import { Inferior, StopEvent, Tracer, TargetError } from '../target';
+import { checkExecutable } from '../target/errors';
+import {
+  AddressInfo,
+  AttachConfig,
+  Breakpoint,
+  BreakpointChange,
+  BreakpointSpec,
+  CheckpointInfo,
+  ContinueOptions,
+  Engine,
+  EngineError,
+  EngineEvents,
+  EvaluateOptions,
+  EvaluateResult,
+  FinishOptions,
+  FrameInfo,
+  LaunchConfig,
+  LineInfo,
+  LocationSpec,
+  MemoryRead,
+  ModuleInfo,
+  ProgramInfo,
+  RegisterValue,
+  RunOptions,
+  Scope,
+  SessionState,
+  SetBreakpointOptions,
+  SignalHandling,
+  SignalInfo,
+  SourceFileInfo,
+  StackTrace,
+  StepOptions,
+  StopInfo,
+  StopReason,
+  ThreadInfo,
+  ValueFormat,
+  Variable,
+  VariablesOptions,
+} from './api';
+import { BreakpointTable, ResolveTarget, UserBreakpoint } from './breakpoints';
+import { buildStack, EngineFrame, frameText, InlineHiding, returnTypeDie, Stack, toFrameInfo } from './frames';
+import { parseLocation } from './linespec';
+import { LoadedModule, ModuleTable, ObjectFile, openObject } from './modules';
+import { returnLocation } from './return-value';
+import { Ev, functionEnd, LineStepMode, runTo, StepHost, StepResult, stepInstruction, stepLine } from './stepping';
+import { functionAt, lineAt } from './symbolize';
+import { DataBridge } from './data';
+import { registerList } from './registers';
+import { ReverseEngine } from './reverse/reverse';
+import { SessionCheckpoints } from './checkpoints-session';
+
+/** Extension points filled by the checkpoint engine (src/engine/checkpoints*.ts) and reverse execution. */
+export interface CheckpointProvider {
+  checkpoint(): Promise<CheckpointInfo>;
+  checkpoints(): CheckpointInfo[];
+  restartCheckpoint(id: number): Promise<StopInfo>;
+  deleteCheckpoint(id: number): Promise<void>;
+}
+
+export interface ReverseProvider {
+  /** gdb `record full`: start recording the stopped program (also done at launch with config.record). */
+  startRecording?(): Promise<void>;
+  /** gdb `record stop`. */
+  stopRecording?(): Promise<void>;
+  reverseContinue(opts: RunOptions): Promise<StopInfo>;
+  reverseStep(opts: StepOptions): Promise<StopInfo>;
+  reverseNext(opts: StepOptions): Promise<StopInfo>;
+  reverseFinish(opts: RunOptions): Promise<StopInfo>;
+  reverseStepInstruction(opts: StepOptions & { over?: boolean }): Promise<StopInfo>;
+}
+
+interface FrameEntry {
+  tid: number;
+  ef: EngineFrame;
+  stack: Stack;
+}
+
+interface ThreadCache {
+  regs: Registers;
+  fp?: FpRegisters;
+  stack?: Stack;
+  ids?: number[];
+}
+
+const CRASH_SIGNALS = new Set([SIGNALS.SIGSEGV, SIGNALS.SIGBUS, SIGNALS.SIGFPE, SIGNALS.SIGILL, SIGNALS.SIGABRT]);
+
+export interface SessionOptions {
+  /** Pin the tracer worker to a CPU (default: the target layer's choice). */
+  pin?: boolean | number;
+  /** Show frames beyond main (gdb's `set backtrace past-main`, default off as in gdb). */
+  backtracePastMain?: boolean;
+}
+
+export class Session extends EventEmitter implements Engine {
+  private tracer?: Tracer;
+  private inf?: Inferior;
+  private prog?: ObjectFile;
+  private progInfo?: ProgramInfo;
+  private mods?: ModuleTable;
+  readonly bpTable = new BreakpointTable();
+  private config?: LaunchConfig;
+  private attachedPid?: number;
+  private st: SessionState = 'empty';
+  private curTid?: number;
+  private busy = false;
+  private pauseWanted = false;
+  private readonly handling = new Map<number, SignalHandling>();
+  private frameSeq = 1;
+  private readonly frameIds = new Map<number, FrameEntry>();
+  private readonly threadCache = new Map<number, ThreadCache>();
+  private outputs: net.Socket[] = [];
+  private tmpDir?: string;
+  private lastStop?: StopInfo;
+  private startAddr?: number;
+  /** How frame 0 of the stopped thread shows inlined calls starting at its pc (set per stop). */
+  private inlineState?: { tid: number; hiding: InlineHiding };
+  /** Set by the checkpoint engine. */
+  checkpointProvider?: CheckpointProvider;
+  /** Set by the reverse-execution engine. */
+  reverseProvider?: ReverseProvider;
+  readonly data: DataBridge;
+
+  constructor(private readonly options: SessionOptions = {}) {
+    super();
+    this.data = new DataBridge(this);
+    this.checkpointProvider = new SessionCheckpoints(this);
+    this.reverseProvider = new ReverseEngine(this);
+  }
+
+  // ------------------------------------------------------------------ typed events
+  override on<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void): this {
+    return super.on(event, listener as (...a: unknown[]) => void);
+  }
+  override once<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void): this {
+    return super.once(event, listener as (...a: unknown[]) => void);
+  }
+  override off<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void): this {
+    return super.off(event, listener as (...a: unknown[]) => void);
+  }
+  override emit<K extends keyof EngineEvents>(event: K, ...args: EngineEvents[K]): boolean {
+    return super.emit(event, ...args);
+  }
+
+  // ------------------------------------------------------------------ state
+  get state(): SessionState {
+    return this.st;
+  }
+  get pid(): number | undefined {
+    return this.inf && this.inf.state !== 'exited' ? this.inf.pid : undefined;
+  }
+  get program(): ProgramInfo | undefined {
+    return this.progInfo;
+  }
+  get currentThreadId(): number | undefined {
+    return this.inf && this.inf.state !== 'exited' ? this.curTid : undefined;
+  }
+  /** The inferior (for the checkpoint engine). */
+  get inferior(): Inferior | undefined {
+    return this.inf;
+  }
+  get tracerInstance(): Tracer | undefined {
+    return this.tracer;
+  }
+  get moduleTable(): ModuleTable | undefined {
+    return this.mods;
+  }
+  get programObject(): ObjectFile | undefined {
+    return this.prog;
+  }
+  get lastStopInfo(): StopInfo | undefined {
+    return this.lastStop;
+  }
+
+  private requireStopped(): Inferior {
+    if (!this.inf || this.inf.state === 'exited') throw new EngineError('The program is not being run.', 'not-running');
+    if (this.busy || this.inf.state === 'running') throw new EngineError('Cannot execute this command while the target is running.', 'running');
+    return this.inf;
+  }
+
+  private requireProgram(): ObjectFile {
+    if (!this.prog) throw new EngineError('No executable file specified.\nUse the "file" or "exec-file" command.', 'no-program');
+    return this.prog;
+  }
+
+  // ------------------------------------------------------------------ program
+  async loadProgram(program: string): Promise<ProgramInfo> {
+    let file: string;
+    try {
+      file = checkExecutable(program);
+    } catch (e) {
+      throw new EngineError((e as Error).message, 'target');
+    }
+    let obj: ObjectFile;
+    try {
+      obj = openObject(file);
+    } catch (e) {
+      throw new EngineError(`${program}: ${(e as Error).message}`, 'target');
+    }
+    if (this.prog && this.prog.path !== obj.path) {
+      // A different program: breakpoints resolved in the old one must be re-resolved.
+      for (const bp of this.bpTable.all()) this.bpTable.dropObject(this.prog.path);
+    }
+    this.prog = obj;
+    const has = obj.hasDebugInfo;
+    this.progInfo = {
+      path: file,
+      hasDebugInfo: has,
+      pie: obj.elf.isPie,
+      entry: obj.elf.entry,
+      message: has ? undefined : `(No debugging symbols found in ${path.basename(file)})`,
+    };
+    if (this.st === 'empty') this.st = 'loaded';
+    // Breakpoints created before (pending) may resolve in the program now.
+    for (const bp of this.bpTable.all()) this.resolveInTarget(bp, { obj, bias: undefined, path: obj.path });
+    return this.progInfo;
+  }
+
+  // ------------------------------------------------------------------ launch / attach
+  async launch(config: LaunchConfig): Promise<StopInfo> {
+    if (this.inf && this.inf.state !== 'exited') throw new EngineError('The program being debugged has been started already.', 'invalid');
+    if (this.busy) throw new EngineError('Cannot execute this command while the target is running.', 'running');
+    this.busy = true;
+    try {
+      const cwd = config.cwd ? path.resolve(config.cwd) : undefined;
+      const programPath = cwd && !path.isAbsolute(config.program) && config.program.includes('/') ? path.resolve(cwd, config.program) : config.program;
+      if (!this.prog || this.prog.path !== safeCheck(programPath)) await this.loadProgram(programPath);
+      this.config = { ...config };
+      this.tracer ??= await Tracer.create({ pin: this.options.pin });
+      let env = config.env ? { ...config.env } : undefined;
+      if (config.envOverrides) {
+        env = env ?? { ...(process.env as Record<string, string>) };
+        for (const [k, v] of Object.entries(config.envOverrides)) {
+          if (v === null) delete env[k];
+          else env[k] = v;
+        }
+      }
+      const stdio = this.prepareStdio(config);
+      let inf: Inferior;
+      try {
+        inf = await this.tracer.launch({ program: this.prog!.path, args: config.args ?? [], env, cwd, stdio: stdio.fds, disableAslr: config.disableAslr });
+      } catch (e) {
+        stdio.cleanup(false);
+        throw new EngineError((e as Error).message, 'target');
+      } finally {
+        stdio.closeChildEnds();
+      }
+      stdio.cleanup(true);
+      this.attachedPid = undefined;
+      await this.startProcess(inf, 'launch');
+      // Reverse execution: recorded from the first instruction (src/engine/reverse).
+      if (config.record) await this.reverseProvider?.startRecording?.();
+      const stopAt = config.stopAt ?? (config.stopOnEntry ? 'main' : 'none');
+      if (stopAt === 'entry') return await this.finishStop({ reason: 'entry', tid: inf.pid });
+      if (stopAt === 'main') {
+        const main = this.mainAddress();
+        if (main !== undefined) {
+          this.startAddr = main;
+          this.bpTable.addInternal(main, 'start');
+          await this.applyBreakpoints();
+        }
+      }
+      this.emit('continued', { threadId: inf.pid, allThreadsContinued: true });
+      return await this.runCommand(async () => {
+        const ev = await this.continueAll();
+        return this.stopFromEv(ev, { startAsEntry: true });
+      }, false);
+    } finally {
+      this.busy = false;
+      if (this.startAddr !== undefined) {
+        this.bpTable.removeInternalOwner('start');
+        this.startAddr = undefined;
+        if (this.inf && this.inf.state !== 'exited' && this.inf.state !== 'running') await this.applyBreakpoints().catch(() => undefined);
+      }
+    }
+  }
+
+  private mainAddress(): number | undefined {
+    const prog = this.prog!;
+    const bias = this.biasOf(prog.path) ?? 0;
+    const dw = prog.hasDebugInfo ? prog.symbols.breakpointAddressForFunction('main') : undefined;
+    if (dw) return dw.address + bias;
+    const s = prog.elfSymbol('main');
+    if (s && s.shndx !== 0) return analyzeAmd64Prologue(prog.elf, s.value) + bias;
+    return undefined;
+  }
+
+  async attach(config: AttachConfig): Promise<StopInfo> {
+    if (this.inf && this.inf.state !== 'exited') throw new EngineError('The program being debugged has been started already.', 'invalid');
+    if (this.busy) throw new EngineError('Cannot execute this command while the target is running.', 'running');
+    this.busy = true;
+    try {
+      const program = config.program ?? safeReadlink(`/proc/${config.pid}/exe`);
+      if (!program) throw new EngineError(`Cannot attach to process ${config.pid}: no such process.`, 'target');
+      await this.loadProgram(program);
+      this.tracer ??= await Tracer.create({ pin: this.options.pin });
+      let inf: Inferior;
+      try {
+        inf = await this.tracer.attach(config.pid);
+      } catch (e) {
+        throw new EngineError((e as Error).message, 'target');
+      }
+      this.attachedPid = config.pid;
+      this.config = undefined;
+      await this.startProcess(inf, 'attach');
+      return await this.finishStop({ reason: 'pause', tid: inf.lastStop.kind === 'paused' ? inf.lastStop.tid : inf.pid });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async startProcess(inf: Inferior, how: 'launch' | 'attach'): Promise<void> {
+    this.inf = inf;
+    this.st = 'stopped';
+    this.curTid = inf.pid;
+    this.clearStopState();
+    for (const [signo, h] of this.handling) await inf.setSignalPolicy(signo, { stop: h.stop, pass: h.pass });
+    const mods = new ModuleTable(inf.pid, this.prog!, this.memory());
+    this.mods = mods;
+    const changes = mods.initialize();
+    this.emit('process', { pid: inf.pid, name: this.prog!.path, startMethod: how });
+    await this.onModules(changes.added, changes.removed);
+    if (mods.solibEventAddr !== undefined) this.bpTable.addInternal(mods.solibEventAddr, 'solib');
+    await this.applyBreakpoints();
+  }
+
+  private prepareStdio(config: LaunchConfig): { fds?: [number, number, number]; closeChildEnds(): void; cleanup(ok: boolean): void } {
+    const mode = config.stdio ?? 'inherit';
+    if (Array.isArray(mode)) return { fds: mode, closeChildEnds() {}, cleanup() {} };
+    if (mode !== 'pipe') return { fds: undefined, closeChildEnds() {}, cleanup() {} };
+    this.tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'backstep-io-'));
+    const dir = this.tmpDir;
+    const childEnds: number[] = [];
+    const ours: { fd: number; category: 'stdout' | 'stderr' }[] = [];
+    const fifo = (name: string): [number, number] => {
+      const p = path.join(dir, `${name}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+      execFileSync('mkfifo', ['-m', '600', p]);
+      const r = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const w = fs.openSync(p, fs.constants.O_WRONLY);
+      fs.unlinkSync(p);
+      return [r, w];
+    };
+    let stdinFd: number;
+    if (config.stdin !== undefined) {
+      const p = path.join(dir, `stdin-${Date.now()}`);
+      fs.writeFileSync(p, config.stdin);
+      stdinFd = fs.openSync(p, 'r');
+      fs.unlinkSync(p);
+    } else stdinFd = fs.openSync('/dev/null', 'r');
+    childEnds.push(stdinFd);
+    const [outR, outW] = fifo('out');
+    const [errR, errW] = fifo('err');
+    childEnds.push(outW, errW);
+    ours.push({ fd: outR, category: 'stdout' }, { fd: errR, category: 'stderr' });
+    return {
+      fds: [stdinFd, outW, errW],
+      closeChildEnds: () => {
+        for (const fd of childEnds) {
+          try {
+            fs.closeSync(fd);
+          } catch {
+            /* closed */
+          }
+        }
+      },
+      cleanup: (ok: boolean) => {
+        for (const o of ours) {
+          if (!ok) {
+            fs.closeSync(o.fd);
+            continue;
+          }
+          const sock = new net.Socket({ fd: o.fd, readable: true, writable: false });
+          sock.setEncoding('utf8');
+          sock.on('data', (text: string) => this.emit('output', { category: o.category, text }));
+          sock.on('error', () => undefined);
+          this.outputs.push(sock);
+        }
+      },
+    };
+  }
+
+  /** Waits (briefly) until the program's piped output has been read to its end. */
+  private async drainOutput(): Promise<void> {
+    const socks = this.outputs;
+    this.outputs = [];
+    await Promise.all(
+      socks.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.destroyed || s.readableEnded) return resolve();
+            const t = setTimeout(() => {
+              s.destroy();
+              resolve();
+            }, 500);
+            s.once('close', () => {
+              clearTimeout(t);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+
+  async detach(): Promise<void> {
+    const inf = this.requireStopped();
+    this.bpTable.forgetInserted();
+    try {
+      await inf.detach();
+    } catch (e) {
+      throw new EngineError((e as Error).message, 'target');
+    }
+    await this.processGone(undefined, false);
+    this.emit('terminated', {});
+  }
+
+  async kill(): Promise<void> {
+    if (!this.inf || this.inf.state === 'exited') throw new EngineError('The program is not being run.', 'not-running');
+    const pid = this.inf.pid;
+    if (this.inf.state === 'running') this.pauseWanted = true;
+    const ev = await this.inf.kill();
+    // A run command in flight resolves through its own path (the kill shows up as its stop).
+    if (!this.busy) {
+      await this.processGone(ev, true);
+      const signal = ev.kind === 'killed' ? sigInfo(ev.signo, 0) : undefined;
+      this.emit('exited', { pid, exitCode: ev.kind === 'exited' ? ev.code : undefined, signal });
+      this.emit('terminated', {});
+    }
+  }
+
+  async restart(): Promise<StopInfo> {
+    const config = this.config;
+    if (!config) throw new EngineError('The program was not launched by this session; nothing to restart.', 'invalid');
+    if (this.inf && this.inf.state !== 'exited') {
+      const pid = this.inf.pid;
+      const ev = await this.inf.kill();
+      await this.processGone(ev, true);
+      this.emit('exited', { pid, signal: sigInfo(SIGNALS.SIGKILL, 0) });
+      this.emit('terminated', { restart: true });
+    }
+    return this.launch(config);
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      if (this.inf && this.inf.state !== 'exited') {
+        await this.inf.kill().catch(() => undefined);
+        await this.processGone(undefined, true);
+      }
+    } finally {
+      for (const s of this.outputs) s.destroy();
+      this.outputs = [];
+      if (this.tracer) await this.tracer.close();
+      this.tracer = undefined;
+      if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    }
+  }
+
+  /** The process ended (or we detached): forget everything that belonged to it. */
+  private async processGone(ev: StopEvent | undefined, drain: boolean): Promise<void> {
+    void ev;
+    if (drain) await this.drainOutput();
+    const mods = this.mods;
+    this.mods = undefined;
+    this.bpTable.forgetInserted();
+    this.bpTable.removeInternalOwner('solib');
+    if (mods) {
+      for (const m of mods.modules) {
+        if (m.kind === 'program') continue;
+        for (const bp of this.bpTable.dropObject(m.obj.path)) this.emitBp('changed', bp);
+        this.emit('module', { reason: 'removed', module: m.info() });
+      }
+    }
+    this.clearStopState();
+    this.st = 'exited';
+  }
+
+  // ------------------------------------------------------------------ modules
+  private biasOf = (objPath: string): number | undefined => {
+    const m = this.mods?.modules.find((x) => x.obj.path === objPath);
+    return m?.bias;
+  };
+
+  private memory(): UnwindMemory {
+    return {
+      read: (addr: number, len: number) => {
+        const inf = this.inf;
+        if (!inf || inf.state === 'exited' || addr < 0 || !Number.isSafeInteger(addr)) return undefined;
+        try {
+          return inf.readMemorySync(addr, len);
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  private async onModules(added: LoadedModule[], removed: LoadedModule[]): Promise<void> {
+    for (const m of removed) {
+      for (const bp of this.bpTable.dropObject(m.obj.path)) this.emitBp('changed', bp);
+      this.emit('module', { reason: 'removed', module: m.info() });
+    }
+    for (const m of added) {
+      this.emit('module', { reason: 'new', module: m.info() });
+      if (m.kind === 'program') continue; // resolved against the program already (link-time)
+      for (const bp of this.bpTable.all()) {
+        if (this.resolveInTarget(bp, { obj: m.obj, bias: m.bias, path: m.obj.path })) this.emitBp('changed', bp);
+      }
+    }
+  }
+
+  private resolveInTarget(bp: UserBreakpoint, t: ResolveTarget): boolean {
+    if (bp.kind === 'address') return false;
+    try {
+      return this.bpTable.resolveIn(bp, t) > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private async solibEvent(): Promise<void> {
+    const mods = this.mods;
+    if (!mods || !mods.consistent()) return;
+    const ch = mods.sync();
+    if (ch.added.length || ch.removed.length) {
+      await this.onModules(ch.added, ch.removed);
+      await this.applyBreakpoints();
+    }
+  }
+
+  modules(): ModuleInfo[] {
+    return (this.mods?.modules ?? []).map((m) => m.info());
+  }
+
+  // ------------------------------------------------------------------ breakpoints
+  private targets(): ResolveTarget[] {
+    const prog = this.prog;
+    const out: ResolveTarget[] = [];
+    if (prog) out.push({ obj: prog, bias: this.biasOf(prog.path), path: prog.path });
+    for (const m of this.mods?.modules ?? []) {
+      if (m.kind === 'program' || m.kind === 'vdso') continue;
+      out.push({ obj: m.obj, bias: m.bias, path: m.obj.path });
+    }
+    return out;
+  }
+
+  private defaults(): { file?: string; line?: number } {
+    const top = this.lastStop?.frame;
+    if (top?.fullPath && top.line !== undefined) return { file: top.fullPath, line: top.line };
+    const prog = this.prog;
+    if (prog?.hasDebugInfo) {
+      const main = prog.symbols.breakpointAddressForFunction('main');
+      if (main) return { file: main.file, line: main.line };
+    }
+    return {};
+  }
+
+  async setBreakpoint(spec: BreakpointSpec, opts: SetBreakpointOptions = {}): Promise<Breakpoint> {
+    if (this.busy && this.inf?.state === 'running') {
+      throw new EngineError('Cannot set a breakpoint while the target is running; pause first.', 'running');
+    }
+    const inf = this.inf && this.inf.state !== 'exited' ? this.inf : undefined;
+    const bp = this.bpTable.create(spec, this.targets(), this.defaults(), opts.pending ?? false, (addr) => (inf ? this.memory().read(addr, 1) !== undefined : true));
+    if (inf && !this.busy) await this.applyBreakpoints();
+    const pub = this.publicBp(bp);
+    this.emit('breakpoint', { reason: 'new', breakpoint: pub });
+    return pub;
+  }
+
+  async updateBreakpoint(id: number, change: BreakpointChange): Promise<Breakpoint> {
+    const bp = this.bpTable.update(id, change);
+    if (this.inf && this.inf.state === 'stopped' && !this.busy) await this.applyBreakpoints();
+    const pub = this.publicBp(bp);
+    this.emit('breakpoint', { reason: 'changed', breakpoint: pub });
+    return pub;
+  }
+
+  async removeBreakpoint(id: number): Promise<void> {
+    const bp = this.bpTable.remove(id);
+    if (this.inf && this.inf.state === 'stopped' && !this.busy) await this.applyBreakpoints();
+    this.emit('breakpoint', { reason: 'removed', breakpoint: this.publicBp(bp) });
+  }
+
+  breakpoints(): Breakpoint[] {
+    return this.bpTable.all().map((b) => this.publicBp(b));
+  }
+
+  private publicBp(bp: UserBreakpoint): Breakpoint {
+    return this.bpTable.toPublic(bp, this.biasOf, !!this.pid);
+  }
+
+  private emitBp(reason: 'new' | 'changed' | 'removed', bp: UserBreakpoint): void {
+    this.emit('breakpoint', { reason, breakpoint: this.publicBp(bp) });
+  }
+
+  async applyBreakpoints(): Promise<void> {
+    const inf = this.inf;
+    if (!inf || inf.state !== 'stopped') return;
+    const problems = await this.bpTable.apply(inf, this.biasOf, (a) => this.memory().read(a, 1) !== undefined);
+    for (const p of problems) this.emit('output', { category: 'console', text: p + '\n' });
+  }
+
+  async resolveLocation(location: LocationSpec): Promise<LineInfo[]> {
+    const p = parseLocation(location);
+    const out: LineInfo[] = [];
+    if (p.kind === 'address') {
+      const addr = p.address ?? this.targets().map((t) => t.obj.elfSymbol(p.symbol!)?.value).find((v) => v !== undefined);
+      if (addr === undefined) throw new EngineError(`No symbol "${p.symbol}" in current context.`, 'bad-location');
+      const info = this.addressInfo(addr);
+      return [{ file: info.file ?? '', fullPath: info.fullPath ?? '', line: info.line ?? 0, addresses: [addr] }];
+    }
+    const tmp = new BreakpointTable();
+    const bp = tmp.create({ location }, this.targets(), this.defaults(), false, () => true);
+    const pub = tmp.toPublic(bp, this.biasOf, !!this.pid);
+    for (const l of pub.locations) {
+      const ex = out.find((o) => o.fullPath === (l.fullPath ?? '') && o.line === (l.line ?? 0));
+      if (ex) ex.addresses.push(l.address);
+      else out.push({ file: l.file ?? '', fullPath: l.fullPath ?? '', line: l.line ?? 0, addresses: [l.address] });
+    }
+    return out;
+  }
+
+  async breakpointLocations(file: string, line: number, endLine = line): Promise<{ line: number; column?: number }[]> {
+    const out = new Map<number, number | undefined>();
+    for (const t of this.targets()) {
+      const sym = t.obj.symbols;
+      if (!sym.hasDebugInfo) continue;
+      for (const unit of sym.dwarf.compileUnits()) {
+        const table = sym.lineTable(unit);
+        if (!table) continue;
+        table.files.forEach((f, fi) => {
+          if (!fileMatches(file, f)) return;
+          for (const e of table.fileEntries(fi)) {
+            if (e.isStmt && e.line >= line && e.line <= endLine && !out.has(e.line)) out.set(e.line, e.column || undefined);
+          }
+        });
+      }
+    }
+    return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([l, c]) => ({ line: l, column: c }));
+  }
+
+  async setSignalHandling(signal: number | string, h: Partial<SignalHandling>): Promise<SignalHandling> {
+    let signo: number;
+    try {
+      signo = signalNumber(signal);
+    } catch (e) {
+      throw new EngineError((e as Error).message, 'invalid');
+    }
+    const cur = this.signalHandling(signo);
+    const next: SignalHandling = { ...cur, ...h };
+    // gdb: stop implies print; nopass/noprint combinations follow its rules.
+    if (h.stop === true) next.print = true;
+    if (h.print === false) next.stop = false;
+    this.handling.set(signo, next);
+    if (this.inf && this.inf.state !== 'exited') await this.inf.setSignalPolicy(signo, { stop: next.stop, pass: next.pass });
+    return next;
+  }
+
+  signalHandling(signal: number | string): SignalHandling {
+    const signo = signalNumber(signal);
+    const h = this.handling.get(signo);
+    if (h) return { ...h };
+    const stop = !DEFAULT_NOSTOP.has(signo);
+    return { stop, print: stop, pass: signo !== SIGNALS.SIGINT && signo !== SIGNALS.SIGTRAP };
+  }
+
+  // ------------------------------------------------------------------ the run loop
+  private async classify(ev: StopEvent): Promise<Ev> {
+    this.noteThreads(ev);
+    if (ev.kind === 'breakpoint') {
+      const internal = this.bpTable.internalOwners(ev.pc);
+      if (internal?.has('solib')) await this.solibEvent();
+      const decision = await this.bpTable.decide(ev.pc, ev.tid, this.biasOf, (expr) => this.evalCondition(expr, ev.tid));
+      return { kind: 'bp', tid: ev.tid, pc: ev.pc, ev, decision, internal: this.bpTable.internalOwners(ev.pc) };
+    }
+    if (ev.kind === 'step') {
+      const internal = this.bpTable.internalOwners(ev.pc);
+      if (internal?.has('solib')) await this.solibEvent();
+      if (this.bpTable.userAt(ev.pc, this.biasOf).length && !this.bpTable.isDelegated(ev.pc)) {
+        const decision = await this.bpTable.decide(ev.pc, ev.tid, this.biasOf, (expr) => this.evalCondition(expr, ev.tid));
+        await this.emitLogs(decision, ev.tid);
+        if (decision.stop.length || decision.errors.length) return { kind: 'bp', tid: ev.tid, pc: ev.pc, ev, decision, internal };
+      }
+      return { kind: 'step', tid: ev.tid, pc: ev.pc, ev };
+    }
+    return { kind: 'other', ev };
+  }
+
+  private noteThreads(ev: StopEvent): void {
+    for (const n of ev.threads ?? []) this.emit('thread', { reason: n.kind === 'created' ? 'started' : 'exited', threadId: n.tid });
+  }
+
+  private async emitLogs(d: { logs: { bp: UserBreakpoint; template: string }[] }, tid: number): Promise<void> {
+    for (const l of d.logs) {
+      const text = await this.data.interpolate(l.template, tid);
+      this.emit('output', { category: 'console', text: text.endsWith('\n') ? text : text + '\n' });
+    }
+    d.logs = [];
+  }
+
+  private async evalCondition(expr: string, tid: number): Promise<boolean> {
+    this.threadCache.delete(tid);
+    return this.data.condition(expr, tid);
+  }
+
+  /** Continues every thread until a stop the caller must look at. */
+  async continueAll(signal?: number): Promise<Ev> {
+    const inf = this.inf!;
+    let sig = signal;
+    for (;;) {
+      this.threadCache.clear();
+      const raw = await inf.cont(sig === undefined ? {} : { signal: sig });
+      sig = undefined;
+      if (raw.kind === 'exited' || raw.kind === 'killed') return { kind: 'other', ev: raw };
+      const ev = await this.classify(raw);
+      if (ev.kind === 'bp') {
+        await this.emitLogs(ev.decision, ev.tid);
+        if (ev.decision.stop.length || ev.decision.errors.length) return ev;
+        const owners = ev.internal ? [...ev.internal].filter((o) => o !== 'solib') : [];
+        if (owners.length) return ev;
+        if (this.pauseWanted) return { kind: 'other', ev: { kind: 'paused', pid: inf.pid, tid: ev.tid, pc: ev.pc, threads: [] } };
+        continue;
+      }
+      return ev;
+    }
+  }
+
+  private stepHost(): StepHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      inf: this.inf!,
+      modules: this.mods!,
+      bps: this.bpTable,
+      mem: this.memory(),
+      singleStep: async (tid: number) => {
+        self.threadCache.clear();
+        const raw = await self.inf!.step(tid);
+        if (raw.kind === 'exited' || raw.kind === 'killed') return { kind: 'other', ev: raw };
+        const ev = await self.classify(raw);
+        if (ev.kind === 'bp' && !ev.decision.stop.length && !ev.decision.errors.length) return { kind: 'step', tid: ev.tid, pc: ev.pc, ev: ev.ev };
+        return ev;
+      },
+      continueAll: () => self.continueAll(),
+      applyBreakpoints: () => self.applyBreakpoints(),
+      get pauseRequested() {
+        return self.pauseWanted;
+      },
+      note: (text: string) => self.emit('output', { category: 'console', text }),
+    };
+  }
+
+  /**
+   * Runs a run-control command: marks the session running, emits 'continued', runs `body`, then reports
+   * the stop (or the exit).
+   */
+  private async runCommand(body: () => Promise<PendingStop>, emitContinued = true, threadId?: number): Promise<StopInfo> {
+    const wasBusy = this.busy;
+    if (!wasBusy) this.requireStopped();
+    this.busy = true;
+    this.pauseWanted = false;
+    this.st = 'running';
+    this.clearStopState();
+    if (emitContinued) this.emit('continued', { threadId, allThreadsContinued: true });
+    try {
+      let pending: PendingStop;
+      try {
+        pending = await body();
+      } catch (e) {
+        if (this.inf && this.inf.state !== 'exited') {
+          this.st = 'stopped';
+          await this.finishStop({ reason: 'pause', tid: this.inf.currentTid, quiet: true }).catch(() => undefined);
+        }
+        if (e instanceof EngineError) throw e;
+        throw new EngineError((e as Error).message, e instanceof TargetError ? 'target' : 'target');
+      }
+      return await this.finishStop(pending);
+    } finally {
+      this.pauseWanted = false;
+      if (!wasBusy) this.busy = false;
+    }
+  }
+
+  /** Converts a classified event into the stop to report. */
+  private stopFromEv(ev: Ev, opts: { startAsEntry?: boolean } = {}): PendingStop {
+    if (ev.kind === 'bp') {
+      const ids = ev.decision.stop.map((b) => b.id);
+      if (!ids.length && opts.startAsEntry && ev.internal?.has('start')) return { reason: 'entry', tid: ev.tid, temporaryStart: true };
+      if (!ids.length) return { reason: 'step', tid: ev.tid };
+      return { reason: 'breakpoint', tid: ev.tid, bps: ev.decision.stop, errors: ev.decision.errors.map((e) => e.message) };
+    }
+    if (ev.kind === 'step') return { reason: 'step', tid: ev.tid };
+    const raw = ev.ev;
+    switch (raw.kind) {
+      case 'exited':
+        return { reason: 'exited', exitCode: raw.code, pid: raw.pid };
+      case 'killed':
+        return { reason: 'killed', signal: sigInfo(raw.signo, 0), pid: raw.pid };
+      case 'signal': {
+        const s = sigInfo(raw.signo, raw.code, raw.faultAddr);
+        return { reason: CRASH_SIGNALS.has(raw.signo) ? 'exception' : 'signal', tid: raw.tid, signal: s };
+      }
+      case 'paused':
+        return { reason: 'pause', tid: raw.tid };
+      case 'exec':
+        return { reason: 'exec', tid: raw.tid };
+      case 'watchpoint':
+        return { reason: 'watchpoint', tid: raw.tid };
+      default:
+        return { reason: 'step', tid: raw.tid };
+    }
+  }
+
+  private stopFromStep(r: StepResult): PendingStop {
+    if (r.kind === 'paused') return { reason: 'pause', tid: r.tid };
+    if (r.kind === 'event') return this.stopFromEv(r.ev);
+    if (r.decision && (r.decision.stop.length || r.decision.errors.length)) {
+      return { reason: 'breakpoint', tid: r.tid, bps: r.decision.stop, errors: r.decision.errors.map((e) => e.message) };
+    }
+    return { reason: 'step', tid: r.tid, inlineHidden: r.hidden };
+  }
+
+  /** Builds the StopInfo, updates state, emits the events. */
+  private async finishStop(p: PendingStop): Promise<StopInfo> {
+    if (p.reason === 'exited' || p.reason === 'killed') {
+      const pid = p.pid ?? this.inf?.pid ?? 0;
+      await this.processGone(undefined, true);
+      this.data.setExitCode(p.exitCode);
+      const description =
+        p.reason === 'exited'
+          ? p.exitCode === 0
+            ? `[Inferior 1 (process ${pid}) exited normally]`
+            : `[Inferior 1 (process ${pid}) exited with code ${p.exitCode!.toString(8).padStart(2, '0')}]`
+          : `\nProgram terminated with signal ${p.signal!.name}, ${p.signal!.description}.\nThe program no longer exists.`;
+      const info: StopInfo = { reason: p.reason, allThreadsStopped: true, exitCode: p.exitCode, signal: p.signal, description };
+      this.lastStop = info;
+      this.emit('exited', { pid, exitCode: p.exitCode, signal: p.signal });
+      this.emit('terminated', {});
+      return info;
+    }
+    this.st = 'stopped';
+    const inf = this.inf!;
+    await this.bpTable.syncDelegated(inf);
+    const tid = p.tid ?? inf.currentTid;
+    this.curTid = tid;
+    this.inlineState = { tid, hiding: this.hidingFor(p) };
+    this.threadCache.delete(tid);
+    let frame: FrameInfo | undefined;
+    let frameErr: string | undefined;
+    try {
+      frame = (await this.stackTraceOf(tid, 0, 1)).frames[0];
+    } catch (e) {
+      frameErr = (e as Error).message;
+    }
+    // Temporary breakpoints go after their stop.
+    for (const bp of p.bps ?? []) {
+      if (bp.temporary) {
+        this.bpTable.remove(bp.id);
+        this.emitBp('removed', bp);
+      }
+    }
+    if (p.bps?.some((b) => b.temporary)) await this.applyBreakpoints();
+    const args = frame ? this.data.frameArgsText(frame.id) : '';
+    const loc = frame ? frameText(frame, { args, withAddress: frame.line === undefined || !!p.midLine }) : frameErr ?? '';
+    let description: string;
+    switch (p.reason) {
+      case 'breakpoint': {
+        const b = p.bps![0];
+        description = `${(p.errors ?? []).map((e) => e + '\n').join('')}${b.temporary ? 'Temporary breakpoint' : 'Breakpoint'} ${b.id}, ${loc}`;
+        break;
+      }
+      case 'entry':
+        description = p.temporaryStart ? `Temporary breakpoint, ${loc}` : `Program stopped.\n${loc}`;
+        break;
+      case 'signal':
+      case 'exception':
+        description = `Program received signal ${p.signal!.name}, ${p.signal!.description}.\n${loc}`;
+        break;
+      case 'pause':
+        description = `Program received signal SIGINT, Interrupt.\n${loc}`;
+        break;
+      case 'finish':
+        description = `Run till exit from ${p.finished ?? ''}\n${loc}${p.returnText ? `\nValue returned is ${p.returnText}` : ''}`;
+        break;
+      case 'no-history':
+        description = `\nNo more reverse-execution history.\n${loc}`;
+        break;
+      default:
+        description = loc;
+    }
+    const info: StopInfo = {
+      reason: p.reason,
+      threadId: tid,
+      allThreadsStopped: true,
+      breakpointIds: p.bps?.map((b) => b.id),
+      signal: p.signal,
+      frame,
+      returnValue: p.returnValue,
+      finishedFunction: p.finishedFunction,
+      checkpointId: p.checkpointId,
+      description,
+    };
+    this.lastStop = info;
+    if (!p.quiet) this.emit('stopped', info);
+    return info;
+  }
+
+  /** gdb's skip_inline_frames rule for this stop. */
+  private hidingFor(p: PendingStop): InlineHiding {
+    if (p.inlineHidden !== undefined) return { count: p.inlineHidden };
+    if (p.reason === 'breakpoint' && p.bps?.length) {
+      const show = new Set<string>();
+      for (const bp of p.bps) {
+        if (bp.parsed.kind === 'function') show.add(bp.parsed.name);
+        else return { showAll: true };
+      }
+      return { show };
+    }
+    return {};
+  }
+
+  // ------------------------------------------------------------------ run control
+  async cont(opts: ContinueOptions = {}): Promise<StopInfo> {
+    const inf = this.requireStopped();
+    if (opts.threadId !== undefined) this.selectThread(opts.threadId);
+    if (opts.ignoreCurrent !== undefined && this.lastStop?.breakpointIds?.length) {
+      const id = this.lastStop.breakpointIds[0];
+      this.bpTable.update(id, { ignoreCount: Math.max(0, opts.ignoreCurrent - 1) });
+      await this.applyBreakpoints();
+    }
+    let signal: number | undefined;
+    if (opts.signal !== undefined) {
+      try {
+        signal = signalNumber(opts.signal);
+      } catch (e) {
+        throw new EngineError((e as Error).message, 'invalid');
+      }
+    }
+    void inf;
+    return this.runCommand(async () => this.stopFromEv(await this.continueAll(signal)), true, opts.threadId);
+  }
+
+  private tidFor(opts: RunOptions): number {
+    const inf = this.requireStopped();
+    const tid = opts.threadId ?? this.curTid ?? inf.currentTid;
+    return tid;
+  }
+
+  async next(opts: StepOptions = {}): Promise<StopInfo> {
+    return this.lineStep('next', opts);
+  }
+
+  async step(opts: StepOptions = {}): Promise<StopInfo> {
+    return this.lineStep('step', opts);
+  }
+
+  private async lineStep(mode: LineStepMode, opts: StepOptions): Promise<StopInfo> {
+    const tid = this.tidFor(opts);
+    const count = Math.max(1, opts.count ?? 1);
+    return this.runCommand(
+      async () => {
+        let p: PendingStop = { reason: 'step', tid };
+        for (let i = 0; i < count; i++) {
+          let hidden = 0;
+          try {
+            hidden = (await this.stackOf(tid)).stack.frames[0]?.hiddenInline ?? 0;
+          } catch {
+            hidden = 0;
+          }
+          const r = await stepLine(this.stepHost(), tid, mode, hidden);
+          if (r.kind === 'done') this.inlineState = { tid, hiding: { count: r.hidden ?? 0 } };
+          p = this.stopFromStep(r);
+          if (p.reason !== 'step') break;
+        }
+        return p;
+      },
+      true,
+      tid,
+    );
+  }
+
+  async stepInstruction(opts: StepOptions & { over?: boolean } = {}): Promise<StopInfo> {
+    const tid = this.tidFor(opts);
+    const count = Math.max(1, opts.count ?? 1);
+    return this.runCommand(
+      async () => {
+        let p: PendingStop = { reason: 'step', tid };
+        for (let i = 0; i < count; i++) {
+          const r = await stepInstruction(this.stepHost(), tid, !!opts.over);
+          p = this.stopFromStep(r);
+          if (p.reason !== 'step') break;
+        }
+        const regs = await this.inf!.getRegisters(tid);
+        const mod = this.mods?.find(regs.pc);
+        const l = mod ? lineAt(mod, regs.pc) : undefined;
+        p.midLine = !l || l.address !== regs.pc;
+        return p;
+      },
+      true,
+      tid,
+    );
+  }
+
+  async finish(opts: FinishOptions = {}): Promise<StopInfo> {
+    const tid0 = this.tidFor(opts);
+    let entry: FrameEntry | undefined;
+    if (opts.frameId !== undefined) entry = this.frameEntry(opts.frameId);
+    const tid = entry?.tid ?? tid0;
+    if (!entry) {
+      const st = await this.stackTraceOf(tid, 0, 1);
+      entry = this.frameEntry(st.frames[0].id);
+    }
+    const stack = entry.stack;
+    const ef = entry.ef;
+    if (ef.inlined) return this.finishInline(tid, ef);
+    const caller = stack.physical[ef.phys + 1];
+    const phys = stack.physical[ef.phys];
+    if (!caller || phys.cfa === undefined) throw new EngineError('"finish" not meaningful in the outermost frame.', 'invalid');
+    const callerFrames = stack.frames.filter((f) => f.phys === ef.phys + 1);
+    const finishedId = opts.frameId ?? (await this.topFrameId(tid));
+    const finishedText = frameText(toFrameInfo(ef, finishedId, tid), { args: this.data.frameArgsText(finishedId), withAddress: ef.level > 0 });
+    const finished = `#${ef.level}  ${finishedText}`;
+    const fn = ef.fn;
+    const mod = ef.module;
+    void callerFrames;
+    return this.runCommand(
+      async () => {
+        const r = await runTo(this.stepHost(), tid, [caller.pc], phys.cfa);
+        if (!r.reached) return this.stopFromEv(r.ev);
+        if (r.ev.kind === 'bp' && r.ev.decision.stop.length) return this.stopFromEv(r.ev);
+        const p: PendingStop = { reason: 'finish', tid, finished, finishedFunction: ef.function, midLine: true };
+        if (fn && mod) {
+          try {
+            const rv = await this.returnValue(tid, mod, fn);
+            if (rv) {
+              p.returnValue = rv.variable;
+              p.returnText = rv.text;
+            }
+          } catch {
+            /* no value */
+          }
+        }
+        return p;
+      },
+      true,
+      tid,
+    );
+  }
+
+  private async finishInline(tid: number, ef: EngineFrame): Promise<StopInfo> {
+    // Step until the pc leaves the inlined block (in the same physical frame).
+    const die = ef.inlineDie!;
+    const bias = ef.module!.bias;
+    const ranges = die.ranges().map(([lo, hi]) => [lo + bias, hi + bias] as [number, number]);
+    return this.runCommand(
+      async () => {
+        const host = this.stepHost();
+        for (let i = 0; i < 1_000_000; i++) {
+          if (this.pauseWanted) return { reason: 'pause', tid };
+          const r = await stepInstruction(host, tid, true);
+          if (r.kind !== 'done' || (r.decision && r.decision.stop.length)) return this.stopFromStep(r);
+          if (!ranges.some(([lo, hi]) => r.pc >= lo && r.pc < hi)) break;
+        }
+        return { reason: 'finish', tid, finishedFunction: ef.function, finished: `#${ef.level}  ${ef.function ?? '??'}`, midLine: true };
+      },
+      true,
+      tid,
+    );
+  }
+
+  private async returnValue(tid: number, mod: LoadedModule, fn: NonNullable<EngineFrame['fn']>): Promise<{ variable: Variable; text: string } | undefined> {
+    const typeDie = returnTypeDie(fn);
+    if (!typeDie) return undefined;
+    const type = mod.symbols.typeFromDie(typeDie);
+    const regs = await this.inf!.getRegisters(tid);
+    const fp = await this.inf!.getFpRegisters(tid);
+    const loc = returnLocation(type, regs, fp);
+    if (!loc) return undefined;
+    return this.data.returnValue(type, loc, { symbolFile: mod.symbols, loadBias: mod.bias });
+  }
+
+  async until(opts: RunOptions & { location?: LocationSpec } = {}): Promise<StopInfo> {
+    if (opts.location !== undefined) return this.advance(opts.location, opts);
+    return this.lineStep('until', opts);
+  }
+
+  async advance(location: LocationSpec, opts: RunOptions = {}): Promise<StopInfo> {
+    const tid = this.tidFor(opts);
+    const lines = await this.resolveLocation(location);
+    const addrs = lines.flatMap((l) => l.addresses);
+    if (!addrs.length) throw new EngineError(`No location found for ${typeof location === 'string' ? location : JSON.stringify(location)}.`, 'bad-location');
+    const st = await this.stackTraceOf(tid, 0, 1);
+    const entry = this.frameEntry(st.frames[0].id);
+    const phys = entry.stack.physical[entry.ef.phys];
+    const caller = entry.stack.physical[entry.ef.phys + 1];
+    return this.runCommand(
+      async () => {
+        const host = this.stepHost();
+        const owner = 'advance';
+        for (const a of addrs) this.bpTable.addInternal(a, owner);
+        if (caller) this.bpTable.addInternal(caller.pc, owner);
+        await this.applyBreakpoints();
+        try {
+          for (;;) {
+            const ev = await this.continueAll();
+            if (ev.kind === 'bp' && ev.internal?.has(owner) && ev.tid === tid) {
+              if (ev.decision.stop.length) return this.stopFromEv(ev);
+              if (addrs.includes(ev.pc)) return { reason: 'location', tid };
+              // The caller's resume address: only when the current frame has returned.
+              const sp = (await this.inf!.getRegisters(tid)).sp;
+              if (phys.cfa === undefined || sp >= phys.cfa) return { reason: 'location', tid, midLine: true };
+              continue;
+            }
+            if (ev.kind === 'bp' && !ev.decision.stop.length && !ev.decision.errors.length) continue;
+            return this.stopFromEv(ev);
+          }
+        } finally {
+          this.bpTable.removeInternalOwner(owner);
+          void host;
+          if (this.inf && this.inf.state !== 'exited') await this.applyBreakpoints();
+        }
+      },
+      true,
+      tid,
+    );
+  }
+
+  async pause(): Promise<void> {
+    const inf = this.inf;
+    if (!inf || inf.state === 'exited' || !this.busy) return;
+    this.pauseWanted = true;
+    inf.pause();
+  }
+
+  selectThread(threadId: number): void {
+    const inf = this.requireStopped();
+    void inf;
+    this.curTid = threadId;
+  }
+
+  // ------------------------------------------------------------------ reverse / checkpoints
+  private unsupported(): never {
+    throw new EngineError('Target native does not support this command.', 'unsupported');
+  }
+  reverseContinue(opts: RunOptions = {}): Promise<StopInfo> {
+    return this.reverseProvider ? this.reverseProvider.reverseContinue(opts) : this.unsupported();
+  }
+  reverseStep(opts: StepOptions = {}): Promise<StopInfo> {
+    return this.reverseProvider ? this.reverseProvider.reverseStep(opts) : this.unsupported();
+  }
+  reverseNext(opts: StepOptions = {}): Promise<StopInfo> {
+    return this.reverseProvider ? this.reverseProvider.reverseNext(opts) : this.unsupported();
+  }
+  reverseFinish(opts: RunOptions = {}): Promise<StopInfo> {
+    return this.reverseProvider ? this.reverseProvider.reverseFinish(opts) : this.unsupported();
+  }
+  reverseStepInstruction(opts: StepOptions & { over?: boolean } = {}): Promise<StopInfo> {
+    return this.reverseProvider ? this.reverseProvider.reverseStepInstruction(opts) : this.unsupported();
+  }
+  checkpoint(): Promise<CheckpointInfo> {
+    return this.checkpointProvider ? this.checkpointProvider.checkpoint() : this.unsupported();
+  }
+  checkpoints(): CheckpointInfo[] {
+    return this.checkpointProvider ? this.checkpointProvider.checkpoints() : [];
+  }
+  restartCheckpoint(id: number): Promise<StopInfo> {
+    return this.checkpointProvider ? this.checkpointProvider.restartCheckpoint(id) : this.unsupported();
+  }
+  deleteCheckpoint(id: number): Promise<void> {
+    return this.checkpointProvider ? this.checkpointProvider.deleteCheckpoint(id) : this.unsupported();
+  }
+
+  /**
+   * For the checkpoint engine (checkpoints-session.ts): makes `inf` (a fresh copy of checkpoint
+   * `checkpointId`, stopped, no breakpoint inserted) the process being debugged in place of the previous
+   * one (kept as a checkpoint, killed, or exited; previousPid when it was alive), inserts the session's
+   * breakpoints, re-reads its modules and reports the stop (reason 'checkpoint', gdb's "Switching to ...").
+   */
+  async switchToCheckpointProcess(inf: Inferior, checkpointId: number, message: string, previousPid?: number): Promise<StopInfo> {
+    // The recorded history was the previous process's.
+    await this.reverseProvider?.stopRecording?.();
+    const oldMods = this.mods;
+    this.inf = inf;
+    this.st = 'stopped';
+    this.curTid = inf.pid;
+    this.clearStopState();
+    this.bpTable.forgetInserted();
+    this.bpTable.removeInternalOwner('solib');
+    for (const [signo, h] of this.handling) await inf.setSignalPolicy(signo, { stop: h.stop, pass: h.pass });
+    const mods = new ModuleTable(inf.pid, this.prog!, this.memory());
+    this.mods = mods;
+    const changes = mods.initialize();
+    // Module events only for what differs from the process left (a copy usually has the same ones).
+    const key = (m: LoadedModule) => `${m.obj.path}@${m.bias}`;
+    const had = new Set((oldMods?.modules ?? []).map(key));
+    const has = new Set(mods.modules.map(key));
+    await this.onModules(
+      changes.added.filter((m) => !had.has(key(m))),
+      (oldMods?.modules ?? []).filter((m) => !has.has(key(m))),
+    );
+    if (mods.solibEventAddr !== undefined) this.bpTable.addInternal(mods.solibEventAddr, 'solib');
+    await this.applyBreakpoints();
+    if (previousPid !== undefined) this.emit('thread', { reason: 'exited', threadId: previousPid });
+    this.emit('thread', { reason: 'started', threadId: inf.pid });
+    const info = await this.finishStop({ reason: 'checkpoint', tid: inf.pid, checkpointId, quiet: true });
+    info.description = `${message}\n#0  ${info.description}`;
+    this.emit('stopped', info);
+    return info;
+  }
+
+  /**
+   * For reverse execution (src/engine/reverse): the process the session runs becomes `view`, an
+   * Inferior that forwards to the live program or to a replay copy of its past under the same identity.
+   */
+  setInferiorView(view: Inferior): void {
+    this.inf = view;
+    this.clearStopState();
+  }
+
+  /** For reverse execution: frames of the current thread while a reverse command runs (no busy check). */
+  async reverseFrames(levels: number): Promise<StackTrace> {
+    this.clearStopState();
+    return this.stackTraceOf(this.inf!.currentTid, 0, levels);
+  }
+
+  /** For reverse execution: runs `body` as a run-control command and reports the stop it names. */
+  runReverse(body: () => Promise<{ reason: StopReason; breakpointIds?: number[]; midLine?: boolean }>): Promise<StopInfo> {
+    return this.runCommand(async () => {
+      const r = await body();
+      this.clearStopState();
+      const bps = (r.breakpointIds ?? []).map((id) => this.bpTable.get(id)).filter((b): b is UserBreakpoint => !!b);
+      return { reason: r.reason, tid: this.inf!.currentTid, bps: bps.length ? bps : undefined, midLine: r.midLine };
+    });
+  }
+
+  // ------------------------------------------------------------------ threads and frames
+  private clearStopState(): void {
+    this.frameIds.clear();
+    this.threadCache.clear();
+    this.data.clear();
+  }
+
+  async threads(): Promise<ThreadInfo[]> {
+    const inf = this.requireStopped();
+    const list = await inf.threads();
+    const out: ThreadInfo[] = [];
+    for (const t of list) {
+      let frame: FrameInfo | undefined;
+      let fsBase = 0n;
+      try {
+        const c = await this.cacheFor(t.tid);
+        fsBase = c.regs.get('fs_base');
+        frame = (await this.stackTraceOf(t.tid, 0, 1)).frames[0];
+      } catch {
+        /* thread without readable state */
+      }
+      out.push({
+        id: t.tid,
+        name: t.name,
+        targetId: fsBase !== 0n ? `Thread 0x${fsBase.toString(16)} (LWP ${t.tid})` : t.tid === inf.pid ? `process ${inf.pid}` : `LWP ${t.tid}`,
+        current: t.tid === this.curTid,
+        frame,
+        groupStopped: t.groupStopped || undefined,
+      });
+    }
+    return out;
+  }
+
+  private async cacheFor(tid: number): Promise<ThreadCache> {
+    let c = this.threadCache.get(tid);
+    if (!c) {
+      const regs = await this.inf!.getRegisters(tid);
+      c = { regs };
+      this.threadCache.set(tid, c);
+    }
+    return c;
+  }
+
+  /** Floating-point registers of a thread (cached for this stop). */
+  async fpRegs(tid: number): Promise<FpRegisters> {
+    const c = await this.cacheFor(tid);
+    c.fp ??= await this.inf!.getFpRegisters(tid);
+    return c.fp;
+  }
+
+  /** The full stack of a thread (cached for this stop), frame ids registered. */
+  async stackOf(tid: number): Promise<{ stack: Stack; ids: number[] }> {
+    if (!this.inf || this.inf.state !== 'stopped') throw new EngineError('The program is not being run.', 'not-running');
+    const c = await this.cacheFor(tid);
+    if (!c.stack) {
+      const hiding = this.inlineState?.tid === tid ? this.inlineState.hiding : {};
+      c.stack = buildStack(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), this.mods!, { inline: hiding });
+      if (!this.options.backtracePastMain) {
+        // gdb stops the backtrace at main (its inline frames included).
+        const i = c.stack.frames.findIndex((f) => f.function === 'main' && !f.inlined && f.module?.kind === 'program');
+        if (i >= 0 && i < c.stack.frames.length - 1) {
+          c.stack = { ...c.stack, frames: c.stack.frames.slice(0, i + 1), complete: true };
+        }
+      }
+      c.ids = c.stack.frames.map((ef) => {
+        const id = this.frameSeq++;
+        this.frameIds.set(id, { tid, ef, stack: c!.stack! });
+        return id;
+      });
+    }
+    return { stack: c.stack, ids: c.ids! };
+  }
+
+  async stackTrace(threadId?: number, startFrame = 0, levels?: number): Promise<StackTrace> {
+    const inf = this.requireStopped();
+    return this.stackTraceOf(threadId ?? this.curTid ?? inf.currentTid, startFrame, levels);
+  }
+
+  private async stackTraceOf(tid: number, startFrame = 0, levels?: number): Promise<StackTrace> {
+    const { stack, ids } = await this.stackOf(tid);
+    const end = levels === undefined || levels <= 0 ? stack.frames.length : Math.min(stack.frames.length, startFrame + levels);
+    const frames: FrameInfo[] = [];
+    for (let i = startFrame; i < end; i++) frames.push(toFrameInfo(stack.frames[i], ids[i], tid));
+    return { frames, totalFrames: stack.frames.length };
+  }
+
+  frame(frameId: number): FrameInfo {
+    const e = this.frameEntry(frameId);
+    return toFrameInfo(e.ef, frameId, e.tid);
+  }
+
+  /** Internal frame record for an id (for the data bridge). */
+  frameEntry(frameId: number): FrameEntry {
+    const e = this.frameIds.get(frameId);
+    if (!e) throw new EngineError(`Invalid frame id ${frameId} (frames are valid until the program resumes).`, 'bad-id');
+    return e;
+  }
+
+  /** The top frame id of the current thread (computing the stack if needed). */
+  async topFrameId(tid?: number): Promise<number> {
+    const t = tid ?? this.curTid ?? this.inf!.currentTid;
+    return (await this.stackOf(t)).ids[0];
+  }
+
+  // ------------------------------------------------------------------ data
+  scopes(frameId: number): Promise<Scope[]> {
+    return this.data.scopes(frameId);
+  }
+  variables(ref: number, opts: VariablesOptions = {}): Promise<Variable[]> {
+    return this.data.variables(ref, opts);
+  }
+  setVariable(ref: number, name: string, value: string, format?: ValueFormat): Promise<Variable> {
+    this.requireStopped();
+    return this.data.setVariable(ref, name, value, format);
+  }
+  evaluate(expression: string, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
+    return this.data.evaluate(expression, opts);
+  }
+  setExpression(expression: string, value: string, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
+    this.requireStopped();
+    return this.data.setExpression(expression, value, opts);
+  }
+
+  async readMemory(address: number, count: number): Promise<MemoryRead> {
+    const inf = this.requireStopped();
+    if (!Number.isSafeInteger(address) || address < 0) throw new EngineError(`Invalid address ${address}.`, 'memory');
+    if (count < 0 || count > 64 * 1024 * 1024) throw new EngineError(`Invalid length ${count}.`, 'memory');
+    try {
+      return { address, data: inf.readMemorySync(address, count), unreadableBytes: 0 };
+    } catch {
+      // Read what is readable, page by page.
+      const chunks: Buffer[] = [];
+      let got = 0;
+      while (got < count) {
+        const a = address + got;
+        const n = Math.min(count - got, 4096 - (a % 4096));
+        const b = this.memory().read(a, n);
+        if (!b) break;
+        chunks.push(b);
+        got += n;
+      }
+      if (got === 0) throw new EngineError(`Cannot access memory at address 0x${address.toString(16)}`, 'memory');
+      return { address, data: Buffer.concat(chunks), unreadableBytes: count - got };
+    }
+  }
+
+  async writeMemory(address: number, data: Buffer): Promise<number> {
+    const inf = this.requireStopped();
+    try {
+      await inf.writeMemory(address, data);
+    } catch (e) {
+      throw new EngineError((e as Error).message.startsWith('Cannot access') ? (e as Error).message : `Cannot access memory at address 0x${address.toString(16)}`, 'memory');
+    }
+    this.threadCache.clear();
+    this.data.clear();
+    return data.length;
+  }
+
+  async registers(frameId?: number): Promise<RegisterValue[]> {
+    this.requireStopped();
+    const id = frameId ?? (await this.topFrameId());
+    const e = this.frameEntry(id);
+    const fp = e.ef.level === 0 || (e.ef.phys === 0) ? await this.fpRegs(e.tid) : undefined;
+    const regs = e.ef.phys === 0 ? (await this.cacheFor(e.tid)).regs : undefined;
+    return registerList(e.ef.regs, regs, fp, (addr) => this.symbolSuffix(addr));
+  }
+
+  async setRegister(name: string, value: bigint, frameId?: number): Promise<void> {
+    const inf = this.requireStopped();
+    const id = frameId ?? (await this.topFrameId());
+    const e = this.frameEntry(id);
+    if (e.ef.phys !== 0) throw new EngineError('Cannot modify registers of a caller frame; select frame 0.', 'invalid');
+    const regs = (await this.cacheFor(e.tid)).regs.clone();
+    const n = name.replace(/^\$/, '') as GprName;
+    const alias: Record<string, GprName> = { pc: 'rip', sp: 'rsp', fp: 'rbp' };
+    const g = (alias[n] ?? n) as GprName;
+    if (!(GPR_NAMES as readonly string[]).includes(g)) throw new EngineError(`Invalid register \`${name}'`, 'invalid');
+    regs.set(g, value);
+    await inf.setRegisters(regs, e.tid);
+    this.clearStopState();
+  }
+
+  /** " <main+4>" for an address in a function. */
+  symbolSuffix(addr: number): string {
+    const mod = this.mods?.find(addr);
+    if (!mod) return '';
+    const f = functionAt(mod, addr);
+    if (!f) return '';
+    const off = addr - f.start;
+    return off ? ` <${f.name}+${off}>` : ` <${f.name}>`;
+  }
+
+  // ------------------------------------------------------------------ program structure
+  async sources(): Promise<SourceFileInfo[]> {
+    const out: SourceFileInfo[] = [];
+    const seen = new Set<string>();
+    const objs = this.mods ? this.mods.modules.map((m) => m.obj) : this.prog ? [this.prog] : [];
+    for (const obj of objs) {
+      if (!obj.hasDebugInfo) continue;
+      for (const f of obj.symbols.sourceFiles()) {
+        if (seen.has(f)) continue;
+        seen.add(f);
+        out.push({ path: f, fullPath: path.resolve(f), module: obj.path });
+      }
+    }
+    return out;
+  }
+
+  addressInfo(address: number): AddressInfo {
+    let mod: { obj: ObjectFile; bias: number; symbols: ObjectFile['symbols']; path: string } | undefined = this.mods?.find(address);
+    if (!mod && this.prog && !this.mods) mod = { obj: this.prog, bias: 0, symbols: this.prog.symbols, path: this.prog.path };
+    if (!mod) return { address };
+    const f = functionAt(mod, address);
+    const l = lineAt(mod, address);
+    return { address, function: f?.name, offset: f ? address - f.start : undefined, file: l?.file, fullPath: l?.fullPath, line: l?.line, module: mod.path };
+  }
+
+  /** End address of the function containing `addr` (for disassembly ranges). */
+  functionBounds(addr: number): { start: number; end?: number; name: string } | undefined {
+    const mod = this.mods?.find(addr);
+    if (!mod) return undefined;
+    const f = functionAt(mod, addr);
+    if (!f) return undefined;
+    return { start: f.start, end: functionEnd(mod, f.start), name: f.name };
+  }
+}
+
+/** The stop being assembled by a command. */
+export interface PendingStop {
+  reason: StopReason;
+  tid?: number;
+  pid?: number;
+  bps?: UserBreakpoint[];
+  errors?: string[];
+  signal?: SignalInfo;
+  exitCode?: number;
+  returnValue?: Variable;
+  returnText?: string;
+  finished?: string;
+  finishedFunction?: string;
+  checkpointId?: number;
+  temporaryStart?: boolean;
+  /** The pc is not at the start of a line: gdb prints the address. */
+  midLine?: boolean;
+  /** Do not emit 'stopped' (internal bookkeeping after an error). */
+  quiet?: boolean;
+  /** Inlined calls at the pc hidden in frame 0 (set by stepping). */
+  inlineHidden?: number;
+}
+
+export function sigInfo(signo: number, code: number, faultAddress?: number): SignalInfo {
+  return { number: signo, name: signalName(signo), description: signalDescription(signo), code, faultAddress };
+}
+
+function safeCheck(p: string): string | undefined {
+  try {
+    return checkExecutable(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeReadlink(p: string): string | undefined {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,747 @@
+// Variables of a frame and of the program: DWARF variable DIEs turned into Values (location
+// expressions and location lists evaluated at the frame's pc), `info locals` / `info args` listings
+// in gdb's order, and identifier lookup for the expression evaluator.
+
+import { DW_AT, DW_TAG, Die, SymbolFile, Unit, attributeLocation, DW_LANG } from '../../symbols';
+import {
+  evaluate as evalDwarf, ExprContext, frameBaseValue, Location, OptimizedOut, readLocationBytes, DwarfExprError, DW_OP,
+} from '../../symbols/dwarf-expr';
+import { LocationLists, locationAt } from '../../symbols/loclists';
+import type { StaticMember, StructType, Type } from '../../symbols/types';
+import type { EvalContext, FrameContext, ModuleSymbols, NamedValue, TargetMemory } from './api';
+import { EvalError, memoryError } from './errors';
+import { sizeOf, strip } from './type-util';
+import { bigintToBytes, Value } from './value';
+
+// ---------------------------------------------------------------- per-module caches
+
+const locListsCache = new WeakMap<SymbolFile, LocationLists>();
+function locLists(sf: SymbolFile): LocationLists {
+  let l = locListsCache.get(sf);
+  if (!l) {
+    l = new LocationLists({ debugLoc: sf.elf.sectionData('.debug_loc'), debugLoclists: sf.elf.sectionData('.debug_loclists') });
+    locListsCache.set(sf, l);
+  }
+  return l;
+}
+
+/** Memory of a program that is not running: the initialised data of its object files (as gdb before `run`). */
+export function fileMemory(modules: ModuleSymbols[]): TargetMemory {
+  return {
+    read(addr: number, len: number): Buffer {
+      for (const m of modules) {
+        const b = m.symbolFile.elf.bytesAt(addr - m.loadBias, len);
+        if (b) return Buffer.from(b);
+      }
+      throw memoryError(addr);
+    },
+  };
+}
+
+export function isCplusUnit(unit: Unit | undefined): boolean {
+  const l = unit?.language;
+  return l === DW_LANG.C_plus_plus || l === DW_LANG.C_plus_plus_03 || l === DW_LANG.C_plus_plus_11 || l === DW_LANG.C_plus_plus_14 || l === 0x2b || l === 0x2c;
+}
+
+// ---------------------------------------------------------------- scopes
+
+export interface FrameScope {
+  module: ModuleSymbols;
+  /** Link-time lookup pc. */
+  linkPc: number;
+  /** Scope DIEs innermost first, starting at the frame's own function (inline frames skipped). */
+  chain: Die[];
+  /** The out-of-line subprogram whose frame this is (frame base). */
+  subprogram?: Die;
+  /** The function whose locals this frame shows (subprogram or inlined_subroutine). */
+  func?: Die;
+}
+
+const scopeCache = new WeakMap<FrameContext, FrameScope | null>();
+
+/** The scope chain of a frame, or undefined when the frame's pc has no debug info. */
+export function frameScope(frame: FrameContext): FrameScope | undefined {
+  const hit = scopeCache.get(frame);
+  if (hit !== undefined) return hit ?? undefined;
+  let out: FrameScope | undefined;
+  const module = frame.module;
+  if (module) {
+    const linkPc = frame.lookupPc - module.loadBias;
+    let chain = module.symbolFile.scopeAt(linkPc);
+    // Skip the scopes of inlined calls shown as separate (inner) frames.
+    let skip = frame.inlineDepth ?? 0;
+    while (skip > 0 && chain.length) {
+      const i = chain.findIndex((d) => d.tag === DW_TAG.inlined_subroutine);
+      if (i < 0) break;
+      chain = chain.slice(i + 1);
+      skip--;
+    }
+    if (chain.length) {
+      const func = chain.find((d) => d.tag === DW_TAG.subprogram || d.tag === DW_TAG.inlined_subroutine);
+      const subprogram = [...chain].reverse().find((d) => d.tag === DW_TAG.subprogram) ?? chain.find((d) => d.tag === DW_TAG.subprogram);
+      // The innermost out-of-line subprogram contains the pc: it is the first subprogram from the inside.
+      const sp = chain.find((d) => d.tag === DW_TAG.subprogram) ?? subprogram;
+      out = { module, linkPc, chain, subprogram: sp, func };
+    }
+  }
+  scopeCache.set(frame, out ?? null);
+  return out;
+}
+
+/** The DIE that carries a variable's name/type (abstract origin for inlined and concrete instances). */
+function originOf(die: Die): Die {
+  let d = die;
+  for (let i = 0; i < 4; i++) {
+    if (d.name !== undefined) return d;
+    const o = d.ref(DW_AT.abstract_origin) ?? d.ref(DW_AT.specification);
+    if (!o) return d;
+    d = o;
+  }
+  return d;
+}
+
+export function dieName(die: Die): string | undefined {
+  return originOf(die).name;
+}
+
+function declLine(die: Die): number | undefined {
+  return die.num(DW_AT.decl_line) ?? originOf(die).num(DW_AT.decl_line);
+}
+
+// ---------------------------------------------------------------- DIE -> Value
+
+/** Expression context for evaluating location expressions in `frame` (or without a frame). */
+function exprContext(sf: SymbolFile, bias: number, unit: Unit, frame: FrameContext | undefined, subprogram: Die | undefined, memory: TargetMemory | undefined): ExprContext {
+  const ctx: ExprContext = {
+    addressSize: unit.addressSize,
+    offsetSize: unit.offsetSize,
+    version: unit.version,
+    readRegister: (r) => frame?.regs.get(r),
+    readMemory: (a, n) => {
+      if (!memory) return undefined;
+      try {
+        return memory.read(Number(a), n);
+      } catch {
+        return undefined;
+      }
+    },
+    debugAddr: (i) => BigInt(unit.addrx(i)),
+    relocate: (a) => a + BigInt(bias),
+    baseTypeSize: (off) => unit.dieAt(unit.offset + off)?.num(DW_AT.byte_size) ?? unit.dieAt(off)?.num(DW_AT.byte_size),
+  };
+  if (frame) {
+    if (frame.cfa !== undefined) ctx.callFrameCfa = () => BigInt(frame.cfa!);
+    if (subprogram) {
+      const fb = attributeLocation(subprogram, DW_AT.frame_base);
+      if (fb?.kind === 'expr') ctx.frameBase = () => frameBaseValue(fb.expr, ctx);
+      else if (fb?.kind === 'loclist') {
+        ctx.frameBase = () => {
+          const expr = listExpr(sf, fb, frame.lookupPc - bias);
+          if (!expr) throw new OptimizedOut('frame base not available at this pc');
+          return frameBaseValue(expr, ctx);
+        };
+      }
+    }
+    if (frame.tlsAddress) {
+      const mod = frame.module;
+      if (mod) ctx.tlsAddress = (off) => frame.tlsAddress!(mod, off);
+    }
+    const entry = entryValueContext(frame);
+    if (entry) ctx.entryContext = entry;
+  }
+  ctx.callExpression = (off, kind) => {
+    const d = kind === 'cu' ? unit.dieAt(unit.offset + off) : sf.dwarf.dieAt(off);
+    const l = d && attributeLocation(d);
+    return l?.kind === 'expr' ? l.expr : undefined;
+  };
+  return ctx;
+}
+
+function listExpr(sf: SymbolFile, at: Extract<ReturnType<typeof attributeLocation>, { kind: 'loclist' }>, linkPc: number): Buffer | undefined {
+  const lists = locLists(sf);
+  const list = at.index !== undefined ? lists.readIndexed(at.index, at.unit) : lists.read(at.offset, at.unit);
+  return locationAt(list, linkPc);
+}
+
+/**
+ * DW_OP_entry_value support through call-site parameters, as gdb does: in the caller, the
+ * DW_TAG_call_site whose return pc is the caller frame's pc names, for each register parameter,
+ * an expression (DW_AT_call_value) giving its value at the call, evaluated in the caller's frame.
+ */
+function entryValueContext(frame: FrameContext): ExprContext | undefined {
+  const caller = frame.caller;
+  if (!caller?.module) return undefined;
+  const cscope = frameScope(caller);
+  if (!cscope) return undefined;
+  const sf = caller.module.symbolFile;
+  const bias = caller.module.loadBias;
+  const retPc = caller.pc - bias;
+  let site: Die | undefined;
+  const visit = (d: Die): boolean => {
+    for (const c of d.children) {
+      if (c.tag === DW_TAG.call_site || c.tag === DW_TAG.GNU_call_site) {
+        const rp = c.num(DW_AT.call_return_pc) ?? c.num(DW_AT.low_pc);
+        if (rp === retPc) {
+          site = c;
+          return true;
+        }
+      } else if (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) {
+        if (visit(c)) return true;
+      }
+    }
+    return false;
+  };
+  const top = [...cscope.chain].reverse().find((d) => d.tag === DW_TAG.subprogram);
+  if (!top || !visit(top)) return undefined;
+  const params = new Map<number, Buffer>();
+  for (const p of site!.children) {
+    if (p.tag !== DW_TAG.call_site_parameter && p.tag !== DW_TAG.GNU_call_site_parameter) continue;
+    const loc = p.value(DW_AT.location);
+    const val = p.value(DW_AT.call_value) ?? p.value(DW_AT.GNU_call_site_value);
+    if (!Buffer.isBuffer(loc) || !Buffer.isBuffer(val)) continue;
+    let reg: number | undefined;
+    if (loc.length === 1 && loc[0] >= DW_OP.reg0 && loc[0] <= DW_OP.reg31) reg = loc[0] - DW_OP.reg0;
+    else if (loc[0] === DW_OP.regx) reg = loc[1];
+    if (reg !== undefined) params.set(reg, val);
+  }
+  const callerCtx = exprContext(sf, bias, site!.unit, caller, cscope.subprogram, caller.memory);
+  return {
+    ...callerCtx,
+    readRegister: (r) => {
+      const expr = params.get(r);
+      if (!expr) return undefined;
+      try {
+        const loc = evalDwarf(expr, callerCtx, { what: 'DW_AT_call_value' });
+        if (loc.kind === 'value') return loc.value;
+        if (loc.kind === 'memory') return loc.address;
+        if (loc.kind === 'register') return caller.regs.get(loc.reg);
+        return undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The Value of a variable or parameter DIE seen from `frame` (or statically, without a frame). */
+export function variableValue(die: Die, module: ModuleSymbols, frame: FrameContext | undefined, memory: TargetMemory | undefined, subprogram?: Die): Value {
+  const sf = module.symbolFile;
+  const type = sf.typeOf(die);
+  const mem = memory ?? frame?.memory;
+  // A constant.
+  const cv = die.attr(DW_AT.const_value) ?? (die.has(DW_AT.location) ? undefined : originOf(die).attr(DW_AT.const_value));
+  if (cv) return constValue(type, cv.value, mem);
+  const at = attributeLocation(die);
+  if (!at) {
+    // A declaration: the definition is elsewhere (extern in a function, class static member).
+    if (die.flag(DW_AT.declaration) || originOf(die).flag(DW_AT.declaration)) {
+      const name = qualifiedVarName(die);
+      const def = name ? findGlobalDefinition(name, module, frame, mem) : undefined;
+      if (def) return def;
+    }
+    return Value.optimizedOut(type, '<optimized out>', mem);
+  }
+  let expr: Buffer | undefined;
+  if (at.kind === 'expr') expr = at.expr;
+  else {
+    if (!frame) return Value.optimizedOut(type, '<optimized out>', mem);
+    try {
+      expr = listExpr(sf, at, frame.lookupPc - module.loadBias);
+    } catch (e) {
+      throw new EvalError(e instanceof Error ? e.message : String(e));
+    }
+    if (!expr) return Value.optimizedOut(type, '<optimized out>', mem);
+  }
+  const ctx = exprContext(sf, module.loadBias, die.unit, frame, subprogram ?? (frame ? frameScope(frame)?.subprogram : undefined), mem);
+  let loc: Location;
+  try {
+    loc = evalDwarf(expr, ctx, { what: `DW_AT_location of ${dieName(die) ?? '?'}` });
+  } catch (e) {
+    if (e instanceof DwarfExprError) {
+      const m = /cannot read \d+ byte\(s\) of memory at (0x[0-9a-f]+)/.exec(e.message);
+      if (m) throw new EvalError(`Cannot access memory at address ${m[1]}`);
+    }
+    if (!frame && e instanceof Error && /frame|register|CFA|no memory/i.test(e.message)) {
+      throw new EvalError(`No frame selected.`);
+    }
+    throw new EvalError(e instanceof Error ? e.message : String(e));
+  }
+  return locationValue(type, loc, frame, mem, module, die);
+}
+
+function constValue(type: Type, v: unknown, mem: TargetMemory | undefined): Value {
+  const size = sizeOf(type) || 8;
+  if (Buffer.isBuffer(v)) return Value.fromBytes(type, v, mem);
+  if (typeof v === 'string') return Value.fromBytes(type, Buffer.from(v + '\0', 'latin1'), mem);
+  if (typeof v === 'bigint') return Value.fromBytes(type, bigintToBytes(v, size), mem);
+  if (typeof v === 'number') return Value.fromBytes(type, bigintToBytes(BigInt(v), size), mem);
+  if (typeof v === 'boolean') return Value.fromBytes(type, bigintToBytes(v ? 1n : 0n, size), mem);
+  return Value.optimizedOut(type, '<optimized out>', mem);
+}
+
+/** A Value for an evaluated DWARF location. */
+export function locationValue(type: Type, loc: Location, frame: FrameContext | undefined, mem: TargetMemory | undefined, module?: ModuleSymbols, die?: Die): Value {
+  const size = sizeOf(type);
+  switch (loc.kind) {
+    case 'memory':
+      return Value.atAddress(type, Number(BigInt.asUintN(64, loc.address)), mem);
+    case 'register':
+      if (!frame) throw new EvalError('No frame selected.');
+      if (!frame.regs.has(loc.reg) && !frame.regBytes?.(loc.reg)) return Value.optimizedOut(type, '<optimized out>', mem);
+      return Value.inRegister(type, loc.reg, frame);
+    case 'value': {
+      const b = bigintToBytes(loc.value, Math.max(8, size));
+      if (size > 8 && (loc.value >> 63n) & 1n) b.fill(0xff, 8);
+      return Value.fromBytes(type, b.subarray(0, Math.max(size, 1)), mem);
+    }
+    case 'implicit':
+      return Value.fromBytes(type, loc.bytes, mem);
+    case 'optimized-out':
+      return Value.optimizedOut(type, '<optimized out>', mem);
+    case 'implicit-pointer': {
+      // A pointer to a value that exists only in the debug info: gdb's synthetic pointer.
+      const target = module && die ? syntheticTarget(loc.die, loc.offset, module, frame, mem) : undefined;
+      return Value.synthetic(type, target, mem);
+    }
+    case 'composite': {
+      const reader = {
+        readRegister: (r: number) => frame?.regs.get(r),
+        readRegisterBytes: (r: number) => frame?.regBytes?.(r),
+        readMemory: (a: bigint, n: number) => {
+          try {
+            return mem?.read(Number(a), n);
+          } catch {
+            return undefined;
+          }
+        },
+      };
+      // Pieces that are unavailable: the whole value reads as optimized out unless every piece is there.
+      let bytes: Buffer | undefined;
+      try {
+        bytes = readLocationBytes(loc, size, reader);
+      } catch {
+        bytes = undefined;
+      }
+      if (!bytes) {
+        const mask = compositeAvailability(loc, size, reader);
+        if (mask) return Value.partial(type, mask.bytes, mask.available, mem);
+        return Value.optimizedOut(type, '<optimized out>', mem);
+      }
+      return Value.lazy(type, { kind: 'composite' }, () => bytes!, mem);
+    }
+  }
+}
+
+/** Bytes of a composite where some pieces are unavailable, and which bits are available. */
+function compositeAvailability(loc: Extract<Location, { kind: 'composite' }>, size: number, r: Parameters<typeof readLocationBytes>[2]): { bytes: Buffer; available: Buffer } | undefined {
+  const out = Buffer.alloc(size);
+  const avail = Buffer.alloc(size);
+  let bitPos = 0;
+  let any = false;
+  for (const p of loc.pieces) {
+    const srcBytes = Math.ceil((p.offsetBits + p.sizeBits) / 8);
+    let src: Buffer | undefined;
+    try {
+      src = readLocationBytes(p.location, srcBytes, r);
+    } catch {
+      src = undefined;
+    }
+    for (let i = 0; i < p.sizeBits && bitPos < size * 8; i++, bitPos++) {
+      if (!src) continue;
+      any = true;
+      const sb = p.offsetBits + i;
+      const bit = (src[Math.floor(sb / 8)] >> (sb % 8)) & 1;
+      if (bit) out[Math.floor(bitPos / 8)] |= 1 << (bitPos % 8);
+      avail[Math.floor(bitPos / 8)] |= 1 << (bitPos % 8);
+    }
+  }
+  return any ? { bytes: out, available: avail } : undefined;
+}
+
+function syntheticTarget(dieOffset: number, offset: bigint, module: ModuleSymbols, frame: FrameContext | undefined, mem: TargetMemory | undefined): (() => Value) | undefined {
+  const die = module.symbolFile.dwarf.dieAt(dieOffset);
+  if (!die) return undefined;
+  return () => {
+    const v = variableValue(die, module, frame, mem);
+    return offset === 0n ? v : v; // byte offsets into the target are applied by the dereference
+  };
+}
+
+function qualifiedVarName(die: Die): string | undefined {
+  const o = originOf(die);
+  const parts: string[] = [];
+  if (o.name === undefined) return undefined;
+  parts.push(o.name);
+  for (let p = o.parent; p; p = p.parent) {
+    if (p.tag === DW_TAG.namespace || p.tag === DW_TAG.structure_type || p.tag === DW_TAG.class_type || p.tag === DW_TAG.union_type) parts.unshift(p.name ?? '(anonymous namespace)');
+    else break;
+  }
+  return parts.join('::');
+}
+
+// ---------------------------------------------------------------- listings
+
+function isVariableDie(d: Die): boolean {
+  return d.tag === DW_TAG.variable;
+}
+
+/** gdb's symbol-table hash for lexical-block dictionaries (dict_hash / default_search_name_hash). */
+function msymbolHashIw(s: string): number {
+  let hash = 0;
+  for (let i = 0; i < s.length && s[i] !== '('; i++) {
+    if (s[i] === ' ') continue;
+    hash = (Math.imul(hash, 67) + s[i].toLowerCase().charCodeAt(0) - 113) >>> 0;
+  }
+  return hash;
+}
+function cSearchNameHash(s0: string): number {
+  let i = 0;
+  if (s0[0] === '_') {
+    if (s0.startsWith('_ada_')) i = 5;
+    else return msymbolHashIw(s0);
+  }
+  let hash = 0;
+  while (i < s0.length) {
+    const c = s0[i];
+    if (c === '$' || c === '.' || c === 'X') {
+      if (i === 0) return msymbolHashIw(s0);
+    } else if (c === ' ' || c === '(') return msymbolHashIw(s0);
+    else if (c === '_' && s0[i + 1] === '_' && i !== 0) {
+      const n = s0[i + 2];
+      if ((n === undefined || n < 'a' || n > 'z') && n !== 'O') return hash;
+      hash = 0;
+      i += 2;
+      continue;
+    } else if (c === 'T' && s0.slice(i) === 'TKB') return hash;
+    hash = (Math.imul(hash, 67) + c.toLowerCase().charCodeAt(0) - 113) >>> 0;
+    i++;
+  }
+  return hash;
+}
+function cpSearchNameHash(s: string): number {
+  if (s.startsWith('::')) s = s.slice(2);
+  const k = s.lastIndexOf('::');
+  if (k >= 0 && !s.includes('(')) s = s.slice(k + 2);
+  let hash = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === ' ') continue;
+    if (s[i] === '(') break;
+    if (s[i] === '[' && s.startsWith('abi:', i + 1) && s[i + 5] !== ':') break;
+    hash = (Math.imul(hash, 67) + s[i].toLowerCase().charCodeAt(0) - 113) >>> 0;
+  }
+  return hash;
+}
+
+/** A lexical block without code ranges: gdb reads its children as if it were not there. */
+function isTransparentBlock(d: Die): boolean {
+  return d.tag === DW_TAG.lexical_block && !d.has(DW_AT.low_pc) && !d.has(DW_AT.ranges);
+}
+
+/** Children of a scope DIE, with transparent lexical blocks flattened in place. */
+export function blockChildren(block: Die): Die[] {
+  const out: Die[] = [];
+  for (const c of block.children) {
+    if (isTransparentBlock(c)) out.push(...blockChildren(c));
+    else out.push(c);
+  }
+  return out;
+}
+
+/** The symbols a DWARF block contributes to gdb's symbol table, in declaration order. */
+function blockSymbols(block: Die): { die: Die; name: string; isVar: boolean }[] {
+  const out: { die: Die; name: string; isVar: boolean }[] = [];
+  for (const c of blockChildren(block)) {
+    const name = dieName(c);
+    if (name === undefined) {
+      // Anonymous enums still contribute their enumerators.
+      if (c.tag === DW_TAG.enumeration_type) for (const e of c.children) if (e.tag === DW_TAG.enumerator && e.name) out.push({ die: e, name: e.name, isVar: false });
+      continue;
+    }
+    switch (c.tag) {
+      case DW_TAG.variable:
+        out.push({ die: c, name, isVar: true });
+        break;
+      case DW_TAG.formal_parameter:
+        out.push({ die: c, name, isVar: false });
+        break;
+      case DW_TAG.enumeration_type:
+        out.push({ die: c, name, isVar: false });
+        for (const e of c.children) if (e.tag === DW_TAG.enumerator && e.name) out.push({ die: e, name: e.name, isVar: false });
+        break;
+      case DW_TAG.typedef:
+      case DW_TAG.structure_type:
+      case DW_TAG.class_type:
+      case DW_TAG.union_type:
+      case DW_TAG.base_type:
+      case DW_TAG.subprogram:
+      case DW_TAG.label:
+        out.push({ die: c, name, isVar: false });
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** Variables of one block in the order gdb's `info locals` prints them. */
+function blockLocalsInGdbOrder(block: Die, cplus: boolean): Die[] {
+  const syms = blockSymbols(block);
+  const isFunction = block.tag === DW_TAG.subprogram || block.tag === DW_TAG.inlined_subroutine;
+  if (isFunction) return syms.filter((s) => s.isVar).map((s) => s.die);
+  // Lexical blocks use gdb's hashed dictionary: iterate buckets in order, each chain most recently
+  // inserted first; symbols are inserted in reverse declaration order.
+  const n = syms.length;
+  const nb = Math.floor((n * 5) / 4) + 1;
+  const buckets: (typeof syms)[] = Array.from({ length: nb }, () => []);
+  const hash = cplus ? cpSearchNameHash : cSearchNameHash;
+  for (let i = n - 1; i >= 0; i--) buckets[hash(syms[i].name) % nb].unshift(syms[i]);
+  const out: Die[] = [];
+  for (const b of buckets) for (const s of b) if (s.isVar) out.push(s.die);
+  return out;
+}
+
+/**
+ * `info locals`: innermost block first, up to the frame's function. Like gdb, variables that are
+ * compile-time constants (DW_AT_const_value, e.g. propagated by the optimiser) are not listed
+ * unless `includeConstants` is set.
+ */
+export function locals(frame: FrameContext, opts: { includeConstants?: boolean } = {}): NamedValue[] {
+  const scope = frameScope(frame);
+  if (!scope) return [];
+  const cplus = isCplusUnit(scope.chain[0].unit);
+  const out: NamedValue[] = [];
+  const seen = new Set<string>();
+  for (const block of scope.chain) {
+    for (const d of blockLocalsInGdbOrder(block, cplus)) {
+      if (d.tag !== DW_TAG.variable) continue;
+      if (!opts.includeConstants && isConstBytes(d)) continue;
+      const name = dieName(d)!;
+      out.push({ name, value: safeVariableValue(d, scope.module, frame, scope.subprogram), line: declLine(d), shadowed: seen.has(name) || undefined, constant: d.has(DW_AT.const_value) || undefined });
+      seen.add(name);
+    }
+    if (block.tag === DW_TAG.subprogram || block.tag === DW_TAG.inlined_subroutine) break;
+  }
+  return out;
+}
+
+/** `info args`: the parameters of the frame's function. */
+export function args(frame: FrameContext): NamedValue[] {
+  const scope = frameScope(frame);
+  if (!scope?.func) return [];
+  const out: NamedValue[] = [];
+  for (const c of scope.func.children) {
+    if (c.tag !== DW_TAG.formal_parameter) continue;
+    const name = dieName(c);
+    if (name === undefined) continue;
+    out.push({ name, value: safeVariableValue(c, scope.module, frame, scope.subprogram), line: declLine(c) });
+  }
+  return out;
+}
+
+/** A variable's value, or an optimized-out placeholder carrying the error text. */
+function safeVariableValue(d: Die, module: ModuleSymbols, frame: FrameContext | undefined, sub: Die | undefined): Value {
+  try {
+    return variableValue(d, module, frame, frame?.memory, sub);
+  } catch (e) {
+    let type: Type;
+    try {
+      type = module.symbolFile.typeOf(d);
+    } catch {
+      type = { kind: 'unknown', tag: 0 };
+    }
+    return Value.failed(type, e instanceof Error ? e.message : String(e), frame?.memory);
+  }
+}
+
+/** CU-level variables (globals and file statics) of a module. */
+export function globals(module: ModuleSymbols, ctx: EvalContext): NamedValue[] {
+  const mem = ctx.memory ?? ctx.frame?.memory ?? fileMemory(ctx.modules ?? [module]);
+  return module.symbolFile.globals().map((g) => ({ name: g.name, value: safeGlobal(g.die, module, mem), line: g.die.num(DW_AT.decl_line) }));
+}
+
+function safeGlobal(d: Die, module: ModuleSymbols, mem: TargetMemory | undefined): Value {
+  try {
+    return variableValue(d, module, undefined, mem);
+  } catch (e) {
+    return Value.failed(module.symbolFile.typeOf(d), e instanceof Error ? e.message : String(e), mem);
+  }
+}
+
+// ---------------------------------------------------------------- C++ static data members
+
+/** The value of a static data member `sm` of `owner` (its definition, or its in-class constant). */
+export function staticMemberValue(owner: StructType, sm: StaticMember, modules: ModuleSymbols[] | undefined, mem: TargetMemory | undefined): Value {
+  const cv = sm.die.attr(DW_AT.const_value);
+  if (cv) return constValue(sm.type, cv.value, mem);
+  const qualified = `${owner.name ?? ''}::${sm.name}`;
+  for (const m of modules ?? []) {
+    const defs = m.symbolFile.globals().filter((g) => g.name === qualified);
+    const def = defs.find((g) => g.die.has(DW_AT.location) || g.die.has(DW_AT.const_value)) ?? defs[0];
+    if (def) return variableValue(def.die, m, undefined, mem);
+    // A definition without debug info: the ELF symbol of its mangled name.
+    const link = sm.die.value(DW_AT.linkage_name) ?? sm.die.value(DW_AT.MIPS_linkage_name);
+    const sym = typeof link === 'string' ? m.symbolFile.elf.symbolByName(link) : undefined;
+    if (sym && sym.shndx !== 0) return Value.atAddress(sm.type, sym.value + m.loadBias, mem);
+  }
+  return Value.optimizedOut(sm.type, '<optimized out>', mem);
+}
+
+// ---------------------------------------------------------------- lookup
+
+export interface FoundSymbol {
+  kind: 'variable' | 'function' | 'minsym-data' | 'minsym-text' | 'enumerator';
+  value: Value;
+}
+
+/** Defining DIE of a global named `name` in a module (exact qualified name). */
+function findGlobalIn(module: ModuleSymbols, name: string, preferUnit?: Unit): Die | undefined {
+  const sf = module.symbolFile;
+  const cands = sf.globals().filter((g) => g.name === name || g.linkageName === name);
+  if (!cands.length) return undefined;
+  const pick = (preferUnit && cands.find((g) => g.unit === preferUnit)) ?? cands.find((g) => g.external) ?? cands[0];
+  return pick.die;
+}
+
+function findGlobalDefinition(name: string, module: ModuleSymbols, frame: FrameContext | undefined, mem: TargetMemory | undefined): Value | undefined {
+  const d = findGlobalIn(module, name);
+  if (d && !d.flag(DW_AT.declaration)) return variableValue(d, module, frame, mem);
+  return undefined;
+}
+
+/**
+ * Resolves an identifier (possibly qualified with `::`) as gdb does: the frame's blocks innermost
+ * first (locals, then parameters), `this` members in C++ methods (done by the evaluator), the
+ * frame's compilation unit (file statics), then globals of every module, then file statics of
+ * other units, then ELF symbols without debug info.
+ */
+export function lookupVariable(name: string, ctx: EvalContext): Value | undefined {
+  return lookupSymbol(name, ctx)?.value;
+}
+
+export function lookupLocal(name: string, frame: FrameContext): Value | undefined {
+  const scope = frameScope(frame);
+  if (!scope) return undefined;
+  for (const block of scope.chain) {
+    for (const c of blockChildren(block)) {
+      if ((c.tag === DW_TAG.variable || c.tag === DW_TAG.formal_parameter) && dieName(c) === name) {
+        return variableValue(c, scope.module, frame, frame.memory, scope.subprogram);
+      }
+    }
+    if (block.tag === DW_TAG.subprogram) break;
+  }
+  return undefined;
+}
+
+/** Enumerator constants visible in a scope chain (local enums) and CU-level enums of the unit. */
+function lookupEnumerator(name: string, unit: Unit, module: ModuleSymbols, chain: Die[], mem: TargetMemory | undefined): Value | undefined {
+  const search = (parent: Die): Value | undefined => {
+    for (const c of parent.children) {
+      if (c.tag === DW_TAG.enumeration_type) {
+        for (const e of c.children) {
+          if (e.tag === DW_TAG.enumerator && e.name === name) {
+            const t = module.symbolFile.typeFromDie(c);
+            const v = e.value(DW_AT.const_value);
+            return Value.fromBigInt(t, typeof v === 'bigint' ? v : BigInt(typeof v === 'number' ? v : 0), mem);
+          }
+        }
+      } else if (c.tag === DW_TAG.namespace || c.tag === DW_TAG.structure_type || c.tag === DW_TAG.class_type) {
+        // enumerators nested in namespaces are found by qualified lookup only
+      }
+    }
+    return undefined;
+  };
+  for (const b of chain) {
+    const v = search(b);
+    if (v) return v;
+  }
+  return search(unit.root());
+}
+
+export function lookupSymbol(name: string, ctx: EvalContext): FoundSymbol | undefined {
+  const frame = ctx.frame;
+  const modules = ctx.modules ?? (frame?.module ? [frame.module] : []);
+  const mem = ctx.memory ?? frame?.memory ?? fileMemory(modules);
+  const qualified = name.startsWith('::') ? name.slice(2) : name;
+  const scope = frame ? frameScope(frame) : undefined;
+  if (!name.startsWith('::') && frame && scope && !name.includes('::')) {
+    const v = lookupLocal(name, frame);
+    if (v) return { kind: 'variable', value: v };
+  }
+  const unit = scope?.chain[0].unit ?? mainUnit(modules);
+  const module = scope?.module ?? modules[0];
+  // Enumerators of the current unit (and local enum types).
+  if (unit && module && !qualified.includes('::')) {
+    const e = lookupEnumerator(qualified, unit, module, scope?.chain ?? [], mem);
+    if (e) return { kind: 'enumerator', value: e };
+  }
+  // Names relative to the current function's namespace (C++): ns::f sees ns::x as x.
+  const candidates: string[] = [];
+  if (scope && isCplusUnit(unit) && !name.startsWith('::')) {
+    const fname = functionQualifiedName(scope);
+    if (fname) {
+      const parts = fname.split('::').slice(0, -1);
+      for (let i = parts.length; i > 0; i--) candidates.push(parts.slice(0, i).join('::') + '::' + qualified);
+    }
+  }
+  candidates.push(qualified);
+  for (const cand of candidates) {
+    // The frame's own unit first (file statics shadow other units' globals).
+    if (module && unit) {
+      const d = module.symbolFile.globals().find((g) => g.unit === unit && (g.name === cand));
+      if (d) return { kind: 'variable', value: variableValue(d.die, module, frame, mem) };
+      const f = functionIn(module, cand, unit);
+      if (f) return { kind: 'function', value: f(mem) };
+    }
+    for (const m of modules) {
+      const g = m.symbolFile.globals().find((x) => (x.name === cand || x.linkageName === cand) && x.external);
+      if (g) return { kind: 'variable', value: variableValue(g.die, m, frame && m === frame.module ? frame : undefined, mem) };
+      const f = functionIn(m, cand);
+      if (f) return { kind: 'function', value: f(mem) };
+    }
+    for (const m of modules) {
+      const g = m.symbolFile.globals().find((x) => x.name === cand || x.linkageName === cand);
+      if (g) return { kind: 'variable', value: variableValue(g.die, m, frame && m === frame.module ? frame : undefined, mem) };
+    }
+  }
+  // ELF symbols without debug info.
+  for (const m of modules) {
+    const sym = m.symbolFile.elf.symbolByName(qualified);
+    if (!sym || sym.shndx === 0) continue;
+    const addr = sym.value + m.loadBias;
+    if (sym.type === 'FUNC' || sym.type === 'IFUNC') return { kind: 'minsym-text', value: Value.atAddress(NODEBUG_TEXT, addr, mem) };
+    if (sym.type === 'OBJECT' || sym.type === 'TLS' || sym.type === 'NOTYPE') return { kind: 'minsym-data', value: Value.atAddress(NODEBUG_DATA, addr, mem) };
+  }
+  return undefined;
+}
+
+/** The type gdb gives text symbols without debug info: `{<text variable, no debug info>}`. */
+export const NODEBUG_TEXT: Type = { kind: 'function', returnType: { kind: 'base', name: 'int', byteSize: 4, encoding: 'signed' }, params: [], varargs: false, prototyped: false };
+/** Data symbols without debug info: `<data variable, no debug info>` (gdb asks for a cast). */
+export const NODEBUG_DATA: Type = { kind: 'unknown', name: '<data variable, no debug info>', tag: 0 };
+
+function functionQualifiedName(scope: FrameScope): string | undefined {
+  const sp = scope.func ?? scope.subprogram;
+  if (!sp) return undefined;
+  const fn = scope.module.symbolFile.functionAt(scope.linkPc);
+  return fn?.name;
+}
+
+function mainUnit(modules: ModuleSymbols[]): Unit | undefined {
+  const m = modules[0];
+  if (!m) return undefined;
+  return m.symbolFile.functionByName('main')?.unit ?? m.symbolFile.dwarf.compileUnits()[0];
+}
+
+/** A function named `name` (exact qualified name) as a value of function type at its entry. */
+function functionIn(module: ModuleSymbols, name: string, unit?: Unit): ((mem: TargetMemory | undefined) => Value) | undefined {
+  const fns = module.symbolFile.functionsByName(name).filter((f) => f.name === name || f.linkageName === name);
+  const fn = (unit ? fns.find((f) => f.unit === unit) : undefined) ?? (unit ? undefined : fns[0]);
+  if (!fn) return undefined;
+  return (mem) => Value.atAddress(functionType(module, fn.die), fn.entryPc + module.loadBias, mem);
+}
+
+function functionType(module: ModuleSymbols, die: Die): Type {
+  return module.symbolFile.typeFromDie(die);
+}
+

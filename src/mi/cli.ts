@@ -1,0 +1,1097 @@
+// Console (CLI) commands as front-ends send them through -interpreter-exec console "..." or typed at
+// the MI prompt: gdb's wording for output and errors, the common abbreviations.
+import * as child from 'child_process';
+import * as fs from 'fs';
+import type { FrameInfo } from '../engine/api';
+import {
+  assignExpression,
+  checkFinish,
+  deleteBreakpoint,
+  enableBreakpoint,
+  evalAddress,
+  evaluate,
+  frameVariables,
+  insertBreakpoint,
+  jump,
+  loadProgram,
+  parseBreakpointNumber,
+  resume,
+  reverseRun,
+  run,
+  setCommand,
+  setCondition,
+  setIgnore,
+  splitShellArgs,
+  watch,
+} from './commands';
+import { decode } from './disasm';
+import { addr16, breakpointSetText, frameLine, frameTuple, hex, sourceLines, sourceLine } from './format';
+import { CommandContext, CommandResult, MiError, MiInterpreter, errorMessage } from './interpreter';
+import { REGISTER_NAMES, formatRegister, registerValues } from './registers';
+import { MiRaw } from './syntax';
+
+type CliHandler = (mi: MiInterpreter, ctx: CommandContext, args: string, name: string) => Promise<CommandResult | void> | CommandResult | void;
+
+interface CliCommand {
+  names: string[];
+  handler: CliHandler;
+  /** Minimum unique prefix length accepted for the first name (gdb allows unambiguous prefixes). */
+  help?: string;
+}
+
+const COMMANDS: CliCommand[] = [];
+
+function def(names: string[], handler: CliHandler, help?: string): void {
+  COMMANDS.push({ names, handler, help });
+}
+
+/** Finds a command: exact name/alias first, then a unique prefix of a full name. */
+function lookup(word: string): CliCommand | undefined {
+  for (const c of COMMANDS) if (c.names.includes(word)) return c;
+  const hits = COMMANDS.filter((c) => c.names[0].startsWith(word));
+  if (hits.length === 1) return hits[0];
+  return undefined;
+}
+
+export async function runCliCommand(mi: MiInterpreter, ctx: CommandContext, line: string): Promise<CommandResult | void> {
+  const text = line.trim();
+  if (!text) return;
+  if (text.startsWith('#')) return;
+  // Two-word commands first ("info locals", "delete checkpoint", "reverse-next" is one word).
+  const m = /^([A-Za-z_][\w-]*|!)(.*)$/s.exec(text);
+  if (!m) throw new MiError(`Undefined command: "${text.split(/\s/)[0]}".  Try "help".`);
+  const word = m[1];
+  let args = m[2];
+  // gdb accepts p/x, x/4xw: the slash starts the arguments.
+  const cmd = lookup(word);
+  if (!cmd) throw new MiError(`Undefined command: "${word}".  Try "help".`);
+  if (args.startsWith(' ')) args = args.slice(1);
+  return cmd.handler(mi, ctx, args.trim() === '' ? '' : args, word);
+}
+
+// ==================================================================================================
+// Helpers
+
+async function printFrame(mi: MiInterpreter, f: FrameInfo, withSource: boolean, prefix = true): Promise<void> {
+  const args = await mi.frameArgs(f);
+  const withAddr = f.level > 0 && !!f.file;
+  mi.console(`${prefix ? `#${f.level}  ` : ''}${frameLine(f, args, withAddr)}\n`);
+  if (withSource) {
+    const src = sourceLine(f);
+    if (src) mi.console(src + '\n');
+  }
+}
+
+async function selectFrame(mi: MiInterpreter, ctx: CommandContext, level: number): Promise<void> {
+  mi.requireFrames();
+  const t = mi.currentThread(ctx);
+  const s = await mi.stack(t);
+  if (level < 0) throw new MiError('Bottom (innermost) frame selected; you cannot go down.');
+  if (level >= s.frames.length) throw new MiError('Initial frame selected; you cannot go up.');
+  mi.selectedThread = t;
+  mi.selectedFrame = level;
+  const f = s.frames[level];
+  await printFrame(mi, f, true);
+  mi.notify('thread-selected', { id: String(t), frame: frameTuple(f, { level: true, args: await mi.frameArgs(f) }) });
+}
+
+/** gdb's print format letters. */
+function formatKind(letter: string | undefined): import('../engine/api').ValueFormat | undefined {
+  switch (letter) {
+    case 'x':
+      return { kind: 'hex' };
+    case 'd':
+      return { kind: 'decimal' };
+    case 'u':
+      return { kind: 'unsigned' };
+    case 'o':
+      return { kind: 'octal' };
+    case 't':
+      return { kind: 'binary' };
+    case 'c':
+      return { kind: 'char' };
+    case 'a':
+      return { kind: 'address' };
+    case 'f':
+      return { kind: 'float' };
+    default:
+      return undefined;
+  }
+}
+
+function parseSlash(args: string): { fmt?: string; rest: string } {
+  const m = /^\/(\S*)\s*(.*)$/s.exec(args);
+  if (!m) return { rest: args };
+  return { fmt: m[1], rest: m[2] };
+}
+
+function needArg(args: string, what: string): void {
+  if (!args.trim()) throw new MiError(`Argument required (${what}).`);
+}
+
+// ==================================================================================================
+// Commands
+
+// ---------------------------------------------------------------- status and settings
+def(['show'], async (mi, ctx, args) => {
+  const words = args.trim().split(/\s+/).filter(Boolean);
+  if (!words.length) throw new MiError('"show" must be followed by the name of a show command.');
+  const w = words[0];
+  if (w === 'version') {
+    for (const l of mi.versionBanner()) mi.console(l);
+    return;
+  }
+  if (w === 'architecture' || w === 'arch') {
+    // gdb only knows the architecture once a program is loaded.
+    mi.console(`The target architecture is set to "auto" (currently "${mi.programPath ? 'i386:x86-64' : 'i386'}").\n`);
+    return;
+  }
+  if (w === 'args') {
+    mi.console(`Argument list to give program being debugged when it is started is "${mi.programArgsText}".\n`);
+    return;
+  }
+  if (w === 'environment' || w === 'env') {
+    const env = { ...process.env } as Record<string, string | undefined>;
+    for (const [k, v] of Object.entries(mi.envOverrides)) env[k] = v ?? undefined;
+    if (words[1]) {
+      const v = env[words[1]];
+      mi.console(v === undefined ? `Environment variable "${words[1]}" not defined.\n` : `${words[1]} = ${v}\n`);
+    } else for (const [k, v] of Object.entries(env)) if (v !== undefined) mi.console(`${k}=${v}\n`);
+    return;
+  }
+  if (w === 'cwd') {
+    mi.console(mi.cwd ? `Current working directory that will be used when starting the inferior is "${mi.cwd}".\n` : 'You have not set the inferior\'s current working directory.\nThe inferior will inherit GDB\'s cwd if native debugging, or the remote\nserver\'s cwd if remote debugging.\n');
+    return;
+  }
+  if (w === 'exec-direction') {
+    mi.console(mi.settings.get('exec-direction') === 'forward' ? 'Forward.\n' : 'Reverse.\n');
+    return;
+  }
+  if (w === 'convenience' || w === 'conv') {
+    mi.console('No debugger convenience values now defined.\nConvenience variables have names starting with "$";\nuse "set" as in "set $foo = 5" to define them.\n');
+    return;
+  }
+  const hit = mi.settings.lookup(words);
+  if (!hit) throw new MiError(`Undefined show command: "${words.join(' ')}".  Try "help show".`);
+  mi.console(mi.settings.showText(hit.def) + '\n');
+  void ctx;
+});
+def(['set'], async (mi, ctx, args) => {
+  await setCommand(mi, ctx, args, true);
+});
+def(['unset'], (mi, _c, args) => {
+  const m = /^(?:env|environment)\s+(\S+)/.exec(args.trim());
+  if (!m) {
+    if (/^(env|environment)\s*$/.test(args.trim())) {
+      for (const k of Object.keys(process.env)) mi.envOverrides[k] = null;
+      return;
+    }
+    throw new MiError('"unset" must be followed by the name of an unset subcommand.');
+  }
+  mi.envOverrides[m[1]] = null;
+});
+def(['echo'], (mi, _c, args) => {
+  let out = '';
+  for (let i = 0; i < args.length; i++) {
+    const c = args[i];
+    if (c === '\\' && i + 1 < args.length) {
+      const n = args[++i];
+      const map: Record<string, string> = { n: '\n', t: '\t', '\\': '\\', '"': '"', a: '\x07', e: '\x1b', r: '\r' };
+      if (n in map) out += map[n];
+      else if (/[0-7]/.test(n)) {
+        let s = n;
+        while (s.length < 3 && /[0-7]/.test(args[i + 1] ?? '')) s += args[++i];
+        out += String.fromCharCode(parseInt(s, 8));
+      } else out += n;
+    } else if (c === '\\') {
+      /* trailing backslash: gdb ignores it */
+    } else out += c;
+  }
+  mi.console(out);
+});
+def(['shell', '!'], (mi, _c, args) => {
+  // gdb runs the command with the debugger's stdio: its output goes to the same place as MI's.
+  const r = child.spawnSync('/bin/sh', ['-c', args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: mi.cwd });
+  if (r.stdout?.length) process.stdout.write(r.stdout);
+  if (r.stderr?.length) process.stderr.write(r.stderr);
+});
+def(['pwd'], (mi) => {
+  mi.console(`Working directory ${process.cwd()}.\n`);
+});
+def(['cd'], (mi, _c, args) => {
+  const dir = args.trim() || process.env.HOME || '/';
+  try {
+    process.chdir(dir);
+  } catch {
+    throw new MiError(`${dir}: No such file or directory.`);
+  }
+  mi.cwd = process.cwd();
+  mi.console(`Working directory ${process.cwd()}.\n`);
+});
+def(['help', 'h'], (mi, _c, args) => {
+  if (args.trim()) {
+    const c = lookup(args.trim().split(/\s+/)[0]);
+    if (!c) throw new MiError(`Undefined command: "${args.trim()}".  Try "help".`);
+    mi.console((c.help ?? `${c.names[0]}: see gdb's documentation; backstep implements the common form.`) + '\n');
+    return;
+  }
+  mi.console('List of classes of commands:\n\n');
+  for (const l of [
+    'aliases -- User-defined aliases of other commands.',
+    'breakpoints -- Making program stop at certain points.',
+    'data -- Examining data.',
+    'files -- Specifying and examining files.',
+    'running -- Running the program.',
+    'stack -- Examining the stack.',
+    'status -- Status inquiries.',
+    'support -- Support facilities.',
+  ])
+    mi.console(l + '\n');
+  mi.console('\nType "help" followed by a class name for a list of commands in that class.\n');
+  mi.console('Command name abbreviations are allowed if unambiguous.\n');
+});
+def(['file', 'exec-file', 'symbol-file'], async (mi, _c, args) => {
+  const f = args.trim();
+  if (!f) {
+    mi.programPath = undefined;
+    mi.console('No executable file now.\nNo symbol file now.\n');
+    return;
+  }
+  await loadProgram(mi, f);
+  mi.console(`Reading symbols from ${f}...\n`);
+  if (mi.engine.program && !mi.engine.program.hasDebugInfo) mi.console(`(No debugging symbols found in ${f})\n`);
+});
+def(['sharedlibrary'], () => undefined);
+def(['directory', 'dir'], (mi) => {
+  mi.console('Source directories searched: $cdir:$cwd\n');
+});
+def(['source'], async (mi, ctx, args) => {
+  const f = args.trim();
+  let text: string;
+  try {
+    text = fs.readFileSync(f, 'utf8');
+  } catch {
+    throw new MiError(`${f}: No such file or directory.`);
+  }
+  for (const l of text.split('\n')) {
+    if (!l.trim() || l.trim().startsWith('#')) continue;
+    await runCliCommand(mi, ctx, l);
+  }
+});
+def(['handle'], async (mi, _c, args) => {
+  const words = args.trim().split(/\s+/).filter(Boolean);
+  if (!words.length) throw new MiError('Argument required (signal for which to change handling).');
+  const sig = words[0];
+  const h: Partial<import('../engine/api').SignalHandling> = {};
+  for (const w of words.slice(1)) {
+    if (w === 'stop') Object.assign(h, { stop: true, print: true });
+    else if (w === 'nostop') h.stop = false;
+    else if (w === 'print') h.print = true;
+    else if (w === 'noprint') Object.assign(h, { print: false, stop: false });
+    else if (w === 'pass' || w === 'noignore') h.pass = true;
+    else if (w === 'nopass' || w === 'ignore') h.pass = false;
+    else throw new MiError(`Unrecognized or ambiguous flag word: "${w}".`);
+  }
+  const r = await mi.engine.setSignalHandling(sig, h);
+  mi.console('Signal        Stop\tPrint\tPass to program\tDescription\n');
+  mi.console(`${sig.padEnd(14)}${r.stop ? 'Yes' : 'No'}\t${r.print ? 'Yes' : 'No'}\t${r.pass ? 'Yes' : 'No'}\t\t${sig}\n`);
+});
+
+// ---------------------------------------------------------------- info
+def(['info', 'i', 'inf'], async (mi, ctx, args, ) => {
+  const words = args.trim().split(/\s+/).filter(Boolean);
+  if (!words.length) throw new MiError('List of info subcommands:\n\n"info" must be followed by the name of an info command.');
+  const sub = words[0];
+  const rest = args.trim().slice(sub.length).trim();
+  const is = (full: string, min: number) => sub.length >= min && full.startsWith(sub);
+  if (is('locals', 2)) return infoVars(mi, ctx, 'locals');
+  if (is('args', 2)) return infoVars(mi, ctx, 'arguments');
+  if (is('breakpoints', 1) || is('watchpoints', 3)) return infoBreakpoints(mi, rest);
+  if (is('threads', 2)) return infoThreads(mi, ctx);
+  if (is('frame', 1)) return infoFrame(mi, ctx);
+  if (is('registers', 1) || is('all-registers', 2)) return infoRegisters(mi, ctx, rest);
+  if (is('sharedlibrary', 2) || sub === 'dll') return infoSharedLibrary(mi);
+  if (is('checkpoints', 2)) return infoCheckpoints(mi, rest);
+  if (is('line', 2)) return infoLine(mi, ctx, rest);
+  if (is('symbol', 2)) return infoSymbol(mi, ctx, rest);
+  if (is('source', 2)) return infoSource(mi, ctx);
+  if (is('inferiors', 3)) {
+    mi.console('  Num  Description       Connection           Executable        \n');
+    mi.console(`* 1    ${mi.pid !== undefined ? `process ${mi.pid}`.padEnd(17) : '<null>           '} ${mi.pid !== undefined ? '1 (native)'.padEnd(20) : ''.padEnd(20)} ${mi.programPath ?? ''} \n`);
+    return;
+  }
+  if (is('program', 3)) {
+    if (mi.pid === undefined) mi.console('The program being debugged is not being run.\n');
+    else mi.console(`\tUsing the running image of child process ${mi.pid}.\nProgram stopped at ${hex((await mi.contextFrame(ctx)).pc)}.\n`);
+    return;
+  }
+  if (is('signals', 3) || is('handle', 1)) {
+    mi.console('Signal        Stop\tPrint\tPass to program\tDescription\n\n');
+    for (const s of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCHLD']) {
+      const h = mi.engine.signalHandling(s);
+      mi.console(`${s.padEnd(14)}${h.stop ? 'Yes' : 'No'}\t${h.print ? 'Yes' : 'No'}\t${h.pass ? 'Yes' : 'No'}\t\t${s}\n`);
+    }
+    return;
+  }
+  if (is('record', 3)) {
+    mi.console(mi.reverseRecording ? 'Active record target: backstep (checkpoints).\n' : 'No recording is currently active.\n');
+    return;
+  }
+  if (is('display', 1)) {
+    mi.console('There are no auto-display expressions now.\n');
+    return;
+  }
+  throw new MiError(`Undefined info command: "${args.trim()}".  Try "help info".`);
+});
+
+async function infoVars(mi: MiInterpreter, ctx: CommandContext, kind: 'locals' | 'arguments'): Promise<void> {
+  const f = await mi.contextFrame(ctx).catch(() => {
+    throw new MiError('No frame selected.');
+  });
+  const vars = await frameVariables(mi, f, kind);
+  if (!vars.length) {
+    mi.console(kind === 'locals' ? 'No locals.\n' : 'No arguments.\n');
+    return;
+  }
+  for (const v of vars) mi.console(`${v.name} = ${v.value}\n`);
+}
+
+async function infoBreakpoints(mi: MiInterpreter, rest: string): Promise<void> {
+  let metas = [...mi.breakpointMeta.values()];
+  if (rest) {
+    const want = rest.split(/\s+/).map(Number);
+    metas = metas.filter((m) => want.includes(m.number));
+  }
+  if (!metas.length) {
+    mi.console(rest ? `No breakpoint or watchpoint matching '${rest}'.\n` : 'No breakpoints or watchpoints.\n');
+    return;
+  }
+  mi.console('Num     Type           Disp Enb Address            What\n');
+  for (const meta of metas) {
+    const bp = mi.engineBreakpoint(meta);
+    mi.syncMeta(meta, bp);
+    const head = `${String(meta.number).padEnd(8)}${meta.type.padEnd(15)}${(meta.temporary ? 'del' : 'keep').padEnd(5)}${(meta.enabled ? 'y' : 'n').padEnd(4)}`;
+    const locs = bp?.locations ?? [];
+    if (meta.type.includes('watchpoint')) mi.console(`${head}${''.padEnd(19)}${meta.exp}\n`);
+    else if (!locs.length) mi.console(`${head}${'<PENDING>'.padEnd(19)}${meta.original}\n`);
+    else if (locs.length === 1) {
+      const l = locs[0];
+      mi.console(`${head}${addr16(l.address)} ${l.file ? `in ${l.function} at ${l.file}:${l.line}` : mi.symbolAt(l.address) ?? ''}\n`);
+    } else {
+      mi.console(`${head}${'<MULTIPLE>'.padEnd(19)}\n`);
+    }
+    if (meta.cond) mi.console(`\tstop only if ${meta.cond}\n`);
+    if (meta.times) mi.console(`\tbreakpoint already hit ${meta.times} time${meta.times === 1 ? '' : 's'}\n`);
+    if (meta.ignore) mi.console(`\tWill ignore next ${meta.ignore} crossings of breakpoint.\n`);
+    if (locs.length > 1) {
+      locs.forEach((l, i) => {
+        mi.console(`${`${meta.number}.${i + 1}`.padEnd(28)}${(l.enabled ? 'y' : 'n').padEnd(4)}${addr16(l.address)} ${l.file ? `in ${l.function} at ${l.file}:${l.line}` : ''}\n`);
+      });
+    }
+  }
+}
+
+async function infoThreads(mi: MiInterpreter, ctx: CommandContext): Promise<void> {
+  const ts = await mi.threadList();
+  if (!ts.length) {
+    mi.console('No threads.\n');
+    return;
+  }
+  const cur = mi.currentThread(ctx);
+  const rows: string[][] = [];
+  for (const t of ts) {
+    const n = mi.threadNumber(t.id);
+    const f = t.frame ?? (await mi.frameAt(n, 0).catch(() => undefined));
+    rows.push([n === cur ? '*' : ' ', String(n), `${t.targetId} "${t.name}"`, f ? frameLine({ ...f, level: 0 }, await mi.frameArgs(f), f.level === 0 && !!f.file ? false : true) : '']);
+  }
+  const w = Math.max(9, ...rows.map((r) => r[2].length));
+  mi.console(`  Id   ${'Target Id'.padEnd(w)} Frame \n`);
+  for (const r of rows) mi.console(`${r[0]} ${r[1].padEnd(4)} ${r[2].padEnd(w)} ${r[3]}\n`);
+}
+
+async function infoFrame(mi: MiInterpreter, ctx: CommandContext): Promise<void> {
+  const f = await mi.contextFrame(ctx).catch(() => {
+    throw new MiError('No stack.');
+  });
+  const s = await mi.stack(mi.currentThread(ctx));
+  const caller = s.frames[f.level + 1];
+  const callee = f.level > 0 ? s.frames[f.level - 1] : undefined;
+  mi.console(`Stack level ${f.level}, frame at ${f.cfa !== undefined ? hex(f.cfa) : '<unknown>'}:\n`);
+  mi.console(` rip = ${hex(f.pc)}${f.function ? ` in ${f.function}` : ''}${f.file ? ` (${f.file}:${f.line})` : ''}; saved rip = ${caller ? hex(caller.pc) : '<not saved>'}\n`);
+  if (caller) mi.console(` called by frame at ${caller.cfa !== undefined ? hex(caller.cfa) : '<unknown>'}\n`);
+  if (callee) mi.console(` caller of frame at ${callee.cfa !== undefined ? hex(callee.cfa) : '<unknown>'}\n`);
+  if (f.file) mi.console(` source language ${/\.(cc|cpp|cxx|C|hpp)$/.test(f.file) ? 'c++' : 'c'}.\n`);
+  const args = await mi.frameArgs(f, 'all');
+  mi.console(` Arglist at ${f.cfa !== undefined ? hex(f.cfa - 16) : 'unknown address'}, args: ${args.map((a) => `${a.name}=${a.value}`).join(', ')}\n`);
+}
+
+async function infoRegisters(mi: MiInterpreter, ctx: CommandContext, rest: string): Promise<void> {
+  const f = await mi.contextFrame(ctx).catch(() => {
+    throw new MiError('The program has no registers now.');
+  });
+  const vals = await registerValues(mi.engine, f.id);
+  let names = rest ? rest.split(/\s+/).map((n) => n.replace(/^\$/, '')) : REGISTER_NAMES.slice(0, 26).filter((n) => n && vals.has(n)).concat(['fs_base', 'gs_base'].filter((n) => vals.has(n)));
+  if (rest === 'pc') names = ['rip'];
+  for (const n of names) {
+    const nn = n === 'pc' ? 'rip' : n === 'sp' ? 'rsp' : n === 'fp' ? 'rbp' : n;
+    const v = vals.get(nn);
+    if (!v) throw new MiError(`Invalid register \`${n}'`);
+    const rawHex = formatRegister(nn, v, 'x');
+    const nat = formatRegister(nn, v, 'N');
+    mi.console(`${nn.padEnd(15)}${rawHex.padEnd(19)}${nat}\n`);
+  }
+}
+
+function infoSharedLibrary(mi: MiInterpreter): void {
+  const mods = mi.pid === undefined ? [] : mi.engine.modules().filter((m) => m.kind === 'library' || m.kind === 'interpreter');
+  if (!mods.length) {
+    mi.console('No shared libraries loaded at this time.\n');
+    return;
+  }
+  mi.console('From                To                  Syms Read   Shared Object Library\n');
+  for (const m of mods) {
+    const from = m.textStart !== undefined ? addr16(m.textStart) : ''.padEnd(18);
+    const to = m.textEnd !== undefined ? addr16(m.textEnd) : ''.padEnd(18);
+    mi.console(`${from}  ${to}  ${m.symbolsLoaded ? 'Yes' : 'No '}${m.symbolsLoaded && !m.hasDebugInfo ? ' (*)' : '    '}     ${m.path}\n`.replace('Yes     ', 'Yes         ').replace('Yes (*)     ', 'Yes (*)     '));
+  }
+  if (mods.some((m) => m.symbolsLoaded && !m.hasDebugInfo)) mi.console('(*): Shared library is missing debugging information.\n');
+}
+
+async function infoLine(mi: MiInterpreter, ctx: CommandContext, rest: string): Promise<void> {
+  let loc = rest;
+  if (!loc) {
+    const f = await mi.contextFrame(ctx);
+    loc = `*${hex(f.pc)}`;
+  }
+  if (loc.startsWith('*')) {
+    const a = await evalAddress(mi, ctx, loc.slice(1));
+    const i = mi.engine.addressInfo(a);
+    if (!i.line) {
+      mi.console(`No line number information available for address ${hex(a)}${mi.symbolAt(a) ? ' ' + mi.symbolAt(a) : ''}\n`);
+      return;
+    }
+    const lines = await mi.engine.resolveLocation({ file: i.fullPath ?? i.file!, line: i.line });
+    const start = lines[0]?.addresses[0] ?? a;
+    mi.console(`Line ${i.line} of "${i.file}" starts at address ${hex(start)}${symSuffix(mi, start)} and ends at ${hex(await lineEnd(mi, start, i.line))}${symSuffix(mi, await lineEnd(mi, start, i.line))}.\n`);
+    return;
+  }
+  const lines = await mi.engine.resolveLocation(loc).catch((e) => {
+    throw new MiError(errorMessage(e));
+  });
+  for (const l of lines) {
+    const start = l.addresses[0];
+    if (start === undefined) {
+      mi.console(`Line ${l.line} of "${l.file}" is at address ... but contains no code.\n`);
+      continue;
+    }
+    const end = await lineEnd(mi, start, l.line);
+    mi.console(`Line ${l.line} of "${l.file}" starts at address ${hex(start)}${symSuffix(mi, start)} and ends at ${hex(end)}${symSuffix(mi, end)}.\n`);
+  }
+}
+
+function symSuffix(mi: MiInterpreter, a: number): string {
+  const s = mi.symbolAt(a);
+  return s ? ' ' + s : '';
+}
+
+async function lineEnd(mi: MiInterpreter, start: number, line: number): Promise<number> {
+  let a = start + 1;
+  for (let i = 0; i < 4096; i++, a++) {
+    const info = mi.engine.addressInfo(a);
+    if (info.line !== line) break;
+  }
+  return a;
+}
+
+async function infoSymbol(mi: MiInterpreter, ctx: CommandContext, rest: string): Promise<void> {
+  needArg(rest, 'address');
+  const a = await evalAddress(mi, ctx, rest);
+  const i = mi.engine.addressInfo(a);
+  if (!i.function) {
+    mi.console(`No symbol matches ${rest}.\n`);
+    return;
+  }
+  mi.console(`${i.function}${i.offset ? ` + ${i.offset}` : ''} in section .text${i.module && i.module !== mi.programPath ? ` of ${i.module}` : ''}\n`);
+}
+
+async function infoSource(mi: MiInterpreter, ctx: CommandContext): Promise<void> {
+  const f = await mi.contextFrame(ctx).catch(() => undefined);
+  if (!f?.file) {
+    mi.console('No current source file.\n');
+    return;
+  }
+  mi.console(`Current source file is ${f.file}\nLocated in ${f.fullPath ?? f.file}\n`);
+  const lines = sourceLines(f.fullPath ?? f.file);
+  if (lines) mi.console(`Contains ${lines.length} lines.\n`);
+  mi.console(`Source language is ${/\.(cc|cpp|cxx|C)$/.test(f.file) ? 'c++' : 'c'}.\nProducer is unknown.\nCompiled with DWARF debugging format.\nDoes not include preprocessor macro info.\n`);
+}
+
+function infoCheckpoints(mi: MiInterpreter, rest: string): void {
+  const cps = mi.engine.checkpoints();
+  const want = rest.trim() ? Number(rest.trim()) : undefined;
+  // gdb lists nothing while only the original process exists.
+  if (!cps.some((c) => c.id !== 0)) {
+    mi.console('No checkpoints.\n');
+    return;
+  }
+  const shown = want === undefined ? cps : cps.filter((c) => c.id === want);
+  if (!shown.length) {
+    mi.console(`No checkpoint number ${rest.trim()}.\n`);
+    return;
+  }
+  for (const c of shown) mi.console(`${/^[* ] /.test(c.description) ? c.description : `${c.current ? '*' : ' '} ${c.description}`}\n`);
+}
+
+// ---------------------------------------------------------------- data
+def(['print', 'p', 'inspect', 'call', 'output'], async (mi, ctx, args, name) => {
+  const { fmt, rest } = parseSlash(args);
+  const expr = rest.trim();
+  if (!expr) {
+    if (name === 'output') throw new MiError('Argument required (expression to compute).');
+    if (mi.valueHistory === 0) {
+      mi.console('$1 = <error: History is empty.>\n');
+      return;
+    }
+  }
+  const letter = fmt ? fmt.replace(/\d+/g, '')[0] : undefined;
+  if (letter && !formatKind(letter) && !'sizwgbh'.includes(letter)) throw new MiError(`Undefined output format "${fmt}".`);
+  const v = await evaluate(mi, ctx, expr || '$', formatKind(letter), name !== 'output');
+  if (name === 'output') {
+    mi.console(v);
+    return;
+  }
+  if (name === 'call' && v === '') return;
+  const n = ++mi.valueHistory;
+  mi.console(`$${n} = ${v}\n`);
+});
+def(['ptype', 'whatis'], async (mi, ctx, args, name) => {
+  needArg(args, 'one or more choice items');
+  const frameId = mi.pid !== undefined && mi.engine.state === 'stopped' ? (await mi.contextFrame(ctx).catch(() => undefined))?.id : undefined;
+  const r = await mi.engine.evaluate(args.trim(), { frameId }).catch((e) => {
+    throw new MiError(errorMessage(e));
+  });
+  void name;
+  mi.console(`type = ${r.type ?? '<unknown>'}\n`);
+});
+def(['x'], async (mi, ctx, args) => {
+  const { fmt, rest } = parseSlash(args);
+  const m = /^(\d*)([a-z]*)$/.exec(fmt ?? '');
+  const count = m && m[1] ? Number(m[1]) : 1;
+  let letter = 'x';
+  let size = 4;
+  for (const ch of m?.[2] ?? '') {
+    if ('bhwg'.includes(ch)) size = { b: 1, h: 2, w: 4, g: 8 }[ch as 'b' | 'h' | 'w' | 'g'];
+    else letter = ch;
+  }
+  needArg(rest, 'starting display address');
+  const a = await evalAddress(mi, ctx, rest);
+  mi.requireProcess();
+  if (letter === 'i') {
+    const mem = await mi.engine.readMemory(a, count * 15 + 15);
+    const lines = decode(mem.data, a, { max: count, flavor: mi.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att', symbolize: (x) => {
+      const i = mi.engine.addressInfo(x);
+      return i.function ? { function: i.function, offset: i.offset ?? 0 } : undefined;
+    } });
+    const cur = await mi.contextFrame(ctx).catch(() => undefined);
+    for (const l of lines) mi.console(`${cur && cur.pc === l.address ? '=> ' : '   '}${hex(l.address)}${l.function ? ` <${l.function}+${l.offset}>` : ''}:\t${l.text}\n`);
+    return;
+  }
+  if (letter === 's') {
+    const mem = await mi.engine.readMemory(a, 256);
+    const z = mem.data.indexOf(0);
+    const s = mem.data.subarray(0, z < 0 ? mem.data.length : z).toString('latin1');
+    mi.console(`${hex(a)}:\t"${s.replace(/[\\"]/g, (c) => '\\' + c)}"\n`);
+    return;
+  }
+  if (letter === 'c') size = 1;
+  const mem = await mi.engine.readMemory(a, count * size);
+  if (mem.data.length < count * size) throw new MiError(`Cannot access memory at address ${hex(a + mem.data.length)}`);
+  const perLine = letter === 'c' || size === 1 ? 8 : size === 2 ? 8 : size === 4 ? 4 : 2;
+  for (let i = 0; i < count; i += perLine) {
+    const lineAddr = a + i * size;
+    const sym = mi.symbolAt(lineAddr);
+    let line = `${hex(lineAddr)}${sym ? ' ' + sym : ''}:`;
+    for (let j = i; j < Math.min(count, i + perLine); j++) {
+      let v = 0n;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(mem.data[j * size + k]);
+      line += '\t' + xWord(v, letter, size);
+    }
+    mi.console(line + '\n');
+  }
+});
+
+function xWord(v: bigint, letter: string, size: number): string {
+  switch (letter) {
+    case 'x':
+      return '0x' + v.toString(16).padStart(size * 2, '0');
+    case 'd':
+      return BigInt.asIntN(size * 8, v).toString();
+    case 'u':
+      return v.toString();
+    case 'o':
+      return v === 0n ? '0' : '0' + v.toString(8);
+    case 't':
+      return v.toString(2).padStart(size * 8, '0');
+    case 'c': {
+      const n = Number(BigInt.asIntN(8, v));
+      const ch = n >= 32 && n < 127 ? String.fromCharCode(n) : '\\' + (n & 0xff).toString(8).padStart(3, '0');
+      return `${n} '${ch}'`;
+    }
+    case 'a':
+      return '0x' + v.toString(16);
+    default:
+      return '0x' + v.toString(16).padStart(size * 2, '0');
+  }
+}
+
+def(['list', 'l'], async (mi, ctx, args) => {
+  const size = Number(mi.settings.get('listsize')) || 10;
+  let file: string | undefined;
+  let center: number | undefined;
+  const a = args.trim();
+  const st = mi as MiInterpreter & { listLast?: { file: string; line: number } };
+  if (!a) {
+    if (st.listLast) {
+      file = st.listLast.file;
+      center = st.listLast.line + Math.floor(size / 2) + 1;
+      if (center - Math.floor(size / 2) < 1) center = 1;
+    } else {
+      const f = mi.pid !== undefined && mi.engine.state === 'stopped' ? await mi.contextFrame(ctx).catch(() => undefined) : undefined;
+      if (f?.file) {
+        file = f.fullPath ?? f.file;
+        center = f.line!;
+      } else {
+        const l = (await mi.engine.resolveLocation('main').catch(() => []))[0];
+        if (!l) throw new MiError('No symbol table is loaded.  Use the "file" command.');
+        file = l.fullPath;
+        center = l.line + 1;
+      }
+    }
+  } else {
+    const lines = await mi.engine.resolveLocation(a).catch((e) => {
+      throw new MiError(errorMessage(e));
+    });
+    if (!lines.length) throw new MiError(`Function "${a}" not defined.`);
+    file = lines[0].fullPath;
+    center = lines[0].line;
+  }
+  const src = sourceLines(file!);
+  if (!src) throw new MiError(`${center}\tin ${file}`);
+  let first = Math.max(1, center! - Math.floor(size / 2));
+  const last = Math.min(src.length, first + size - 1);
+  if (first > src.length) throw new MiError(`Line number ${first} out of range; "${file}" has ${src.length} lines.`);
+  for (let i = first; i <= last; i++) mi.console(`${i}\t${src[i - 1]}\n`);
+  st.listLast = { file: file!, line: last - Math.floor(size / 2) };
+  first = last;
+});
+def(['disassemble'], async (mi, ctx, args) => {
+  const { fmt, rest } = parseSlash(args);
+  const f = await mi.contextFrame(ctx);
+  let start: number;
+  let end: number;
+  if (rest.trim()) {
+    const parts = rest.split(',');
+    start = await evalAddress(mi, ctx, parts[0]);
+    if (parts[1]) end = parts[1].trim().startsWith('+') ? start + Number(parts[1].trim().slice(1)) : await evalAddress(mi, ctx, parts[1]);
+    else {
+      const info = mi.engine.addressInfo(start);
+      start -= info.offset ?? 0;
+      end = start + 4096;
+    }
+  } else {
+    start = f.functionStart ?? f.pc;
+    end = start + 4096;
+  }
+  const mem = await mi.engine.readMemory(start, end - start + 15);
+  const symbolize = (x: number) => {
+    const i = mi.engine.addressInfo(x);
+    return i.function ? { function: i.function, offset: i.offset ?? 0 } : undefined;
+  };
+  let lines = decode(mem.data, start, { flavor: mi.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att', symbolize, end });
+  const fn = symbolize(start)?.function;
+  if (!rest.includes(',')) lines = lines.filter((l) => l.function === fn);
+  mi.console(`Dump of assembler code for function ${fn ?? '??'}:\n`);
+  for (const l of lines) {
+    const raw = fmt?.includes('r') ? '\t' + l.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ') : '';
+    mi.console(`${l.address === f.pc ? '=> ' : '   '}${addr16(l.address)} <+${l.offset ?? 0}>:${raw}\t${l.text}\n`);
+  }
+  mi.console('End of assembler dump.\n');
+});
+
+// ---------------------------------------------------------------- stack
+def(['backtrace', 'bt', 'where'], async (mi, ctx, args) => {
+  mi.requireFrames();
+  const s = await mi.stack(mi.currentThread(ctx));
+  const n = Number(args.trim().split(/\s+/).find((w) => /^-?\d+$/.test(w)) ?? NaN);
+  let frames = s.frames;
+  if (Number.isInteger(n)) frames = n >= 0 ? frames.slice(0, n) : frames.slice(n);
+  for (const f of frames) await printFrame(mi, f, false);
+  if (Number.isInteger(n) && n > 0 && s.frames.length > n) mi.console('(More stack frames follow...)\n');
+});
+def(['frame', 'f'], async (mi, ctx, args) => {
+  const a = args.trim().replace(/^level\s+/, '');
+  if (!a) {
+    const f = await mi.contextFrame(ctx).catch(() => {
+      throw new MiError('No stack.');
+    });
+    await printFrame(mi, f, true);
+    return;
+  }
+  await selectFrame(mi, ctx, Number(a));
+});
+def(['up'], async (mi, ctx, args) => selectFrame(mi, ctx, mi.currentFrameLevel(ctx) + (Number(args.trim()) || 1)));
+def(['down'], async (mi, ctx, args) => selectFrame(mi, ctx, mi.currentFrameLevel(ctx) - (Number(args.trim()) || 1)));
+def(['thread', 't'], async (mi, ctx, args) => {
+  const a = args.trim();
+  if (!a) {
+    if (mi.pid === undefined) throw new MiError('No thread selected');
+    const n = mi.currentThread(ctx);
+    const t = (await mi.threadList()).find((x) => mi.threadNumber(x.id) === n);
+    mi.console(`[Current thread is ${n} (${t?.targetId ?? ''})]\n`);
+    return;
+  }
+  const n = Number(a);
+  await mi.threadList();
+  if (!Number.isInteger(n) || !mi.knownThreadNumbers().includes(n)) throw new MiError(`Invalid thread ID: ${a}`);
+  mi.selectedThread = n;
+  mi.selectedFrame = 0;
+  mi.engine.selectThread(mi.engineThread(n));
+  const t = (await mi.threadList()).find((x) => mi.threadNumber(x.id) === n);
+  const f = await mi.frameAt(n, 0);
+  mi.console(`[Switching to thread ${n} (${t?.targetId ?? ''})]\n`);
+  await printFrame(mi, f, true);
+  mi.notify('thread-selected', { id: String(n), frame: frameTuple(f, { level: true, args: await mi.frameArgs(f) }) });
+});
+
+// ---------------------------------------------------------------- breakpoints
+for (const [names, opts] of [
+  [['break', 'b', 'br', 'bre', 'brea'], {}],
+  [['tbreak', 'tb'], { temporary: true }],
+  [['hbreak'], { hardware: true }],
+  [['thbreak'], { hardware: true, temporary: true }],
+] as const) {
+  def([...names], async (mi, ctx, args) => {
+    let a = args.trim();
+    let condition: string | undefined;
+    let thread: number | undefined;
+    const ci = a.search(/(^|\s)if(\s|\(|$)/);
+    if (ci >= 0) {
+      condition = a.slice(ci).replace(/^\s*if/, '').trim();
+      a = a.slice(0, ci).trim();
+    }
+    const tm = /(^|\s)thread\s+(\d+)\s*$/.exec(a);
+    if (tm) {
+      thread = Number(tm[2]);
+      a = a.slice(0, tm.index).trim();
+    }
+    const pendingSetting = mi.settings.get('breakpoint pending');
+    const { meta } = await insertBreakpoint(mi, { ...opts, location: a || undefined, condition, thread, pending: pendingSetting !== 'off' });
+    const bp = mi.engineBreakpoint(meta);
+    if (meta.pending !== undefined && pendingSetting === 'auto') {
+      mi.console('Make breakpoint pending on future shared library load? (y or [n]) [answered Y; input not from terminal]\n');
+    }
+    mi.console(breakpointSetText(meta, bp) + '\n');
+    mi.write(`=breakpoint-created,bkpt=${new MiRaw(mi.bkptText(meta)).text}`);
+  });
+}
+def(['dprintf'], async (mi, ctx, args) => {
+  const m = /^([^,]+),(.*)$/.exec(args.trim());
+  if (!m) throw new MiError('Format string required');
+  const { meta } = await insertBreakpoint(mi, { location: m[1].trim(), dprintf: m[2].trim() });
+  mi.console(`Dprintf ${meta.number} at ${breakpointSetText(meta, mi.engineBreakpoint(meta)).replace(/^Breakpoint \d+ at /, '')}\n`);
+  mi.write(`=breakpoint-created,bkpt=${mi.bkptText(meta)}`);
+});
+def(['watch', 'rwatch', 'awatch'], async (mi, _c, args, name) => {
+  needArg(args, 'expression to compute');
+  const r = await watch(mi, args.trim(), name === 'rwatch' ? 'read' : name === 'awatch' ? 'access' : 'write');
+  void r;
+});
+def(['delete', 'd'], async (mi, _c, args) => {
+  const a = args.trim();
+  if (/^checkpoint\b/.test(a)) return deleteCheckpoint(mi, a.slice(10).trim());
+  const rest = a.replace(/^(breakpoints|br)\b/, '').trim();
+  if (!rest) {
+    for (const meta of [...mi.breakpointMeta.values()]) await deleteBreakpoint(mi, meta, true);
+    return;
+  }
+  for (const w of expandRanges(rest)) {
+    const meta = mi.breakpointMeta.get(w);
+    if (!meta) {
+      mi.log(`No breakpoint number ${w}.\n`);
+      continue;
+    }
+    await deleteBreakpoint(mi, meta, true);
+  }
+});
+def(['clear'], async (mi, ctx, args) => {
+  const lines = await mi.engine.resolveLocation(args.trim() || `*${hex((await mi.contextFrame(ctx)).pc)}`).catch((e) => {
+    throw new MiError(errorMessage(e));
+  });
+  const addrs = new Set(lines.flatMap((l) => l.addresses));
+  const hit = [...mi.breakpointMeta.values()].filter((m) => mi.engineBreakpoint(m)?.locations.some((l) => addrs.has(l.address)));
+  if (!hit.length) throw new MiError(`No breakpoint at ${args.trim()}.`);
+  for (const m of hit) await deleteBreakpoint(mi, m, true);
+  mi.console(`Deleted breakpoint${hit.length > 1 ? 's' : ''} ${hit.map((m) => m.number).join(' ')} \n`);
+});
+for (const [name, on] of [
+  ['enable', true],
+  ['disable', false],
+] as const) {
+  def([name, ...(name === 'disable' ? ['dis', 'disa'] : ['en'])], async (mi, _c, args) => {
+    let a = args.trim().replace(/^(breakpoints|br)\b/, '').trim();
+    let once = false;
+    if (/^once\b/.test(a)) {
+      once = true;
+      a = a.slice(4).trim();
+    }
+    void once;
+    const metas = a ? expandRanges(a).map((n) => parseBreakpointNumber(mi, String(n))) : [...mi.breakpointMeta.values()];
+    for (const meta of metas) await enableBreakpoint(mi, meta, on, true);
+  });
+}
+def(['condition'], async (mi, _c, args) => {
+  const m = /^(\d+)\s*(.*)$/.exec(args.trim());
+  if (!m) throw new MiError('Argument required (breakpoint number).');
+  const meta = parseBreakpointNumber(mi, m[1]);
+  await setCondition(mi, meta, m[2] || undefined, true);
+  if (!m[2]) mi.console(`Breakpoint ${meta.number} now unconditional.\n`);
+});
+def(['ignore'], async (mi, _c, args) => {
+  const m = /^(\d+)\s+(\d+)$/.exec(args.trim());
+  if (!m) throw new MiError('Argument required (a breakpoint number).');
+  const meta = parseBreakpointNumber(mi, m[1]);
+  const n = Number(m[2]);
+  await setIgnore(mi, meta, n, true);
+  mi.console(n === 0 ? `Will stop next time breakpoint ${meta.number} is reached.\n` : n === 1 ? `Will ignore next crossing of breakpoint ${meta.number}.\n` : `Will ignore next ${n} crossings of breakpoint ${meta.number}.\n`);
+});
+
+function expandRanges(s: string): number[] {
+  const out: number[] = [];
+  for (const w of s.split(/\s+/)) {
+    const r = /^(\d+)-(\d+)$/.exec(w);
+    if (r) for (let i = Number(r[1]); i <= Number(r[2]); i++) out.push(i);
+    else if (/^\d+$/.test(w)) out.push(Number(w));
+    else throw new MiError(`Convenience variable must have integer value.\nArgs must be numbers or '$' variables.`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- running
+def(['run', 'r'], async (mi, ctx, args) => {
+  if (args.trim()) {
+    mi.programArgs = splitShellArgs(args);
+    mi.programArgsText = args.trim();
+  }
+  mi.console(`Starting program: ${mi.programPath ?? ''} ${mi.programArgs.join(' ')}\n`);
+  return run(mi, ctx, 'none');
+});
+def(['start'], async (mi, ctx, args) => {
+  if (args.trim()) {
+    mi.programArgs = splitShellArgs(args);
+    mi.programArgsText = args.trim();
+  }
+  return run(mi, ctx, 'main');
+});
+def(['starti'], async (mi, ctx) => {
+  if (!mi.programPath) throw new MiError('No executable file specified.\nUse the "file" or "exec-file" command.');
+  return mi.startRun(ctx, 'starti', () => mi.engine.launch({ program: mi.programPath!, args: mi.programArgs, cwd: mi.cwd, envOverrides: mi.envOverrides, stopAt: 'entry' }));
+});
+def(['continue', 'c', 'cont', 'fg'], (mi, ctx, args) => {
+  mi.requireStopped();
+  const n = Number(args.trim());
+  if (mi.settings.get('exec-direction') === 'reverse') return reverseRun(mi, ctx, 'continue');
+  return resume(mi, ctx, 'continue', (tid) => mi.engine.cont({ threadId: tid, ignoreCurrent: Number.isInteger(n) && n > 1 ? n : undefined }), 'Continuing.\n');
+});
+for (const [names, kind] of [
+  [['next', 'n'], 'next'],
+  [['step', 's'], 'step'],
+  [['nexti', 'ni'], 'nexti'],
+  [['stepi', 'si'], 'stepi'],
+] as const) {
+  def([...names], (mi, ctx, args) => {
+    mi.requireStopped();
+    const count = args.trim() ? Number(args.trim()) : undefined;
+    if (mi.settings.get('exec-direction') === 'reverse') return reverseRun(mi, ctx, kind);
+    const e = mi.engine;
+    return resume(mi, ctx, kind, (tid) =>
+      kind === 'next' ? e.next({ threadId: tid, count }) : kind === 'step' ? e.step({ threadId: tid, count }) : e.stepInstruction({ threadId: tid, count, over: kind === 'nexti' }),
+    );
+  });
+}
+def(['finish', 'fin'], async (mi, ctx) => {
+  const f = await checkFinish(mi, ctx);
+  if (mi.settings.get('exec-direction') === 'reverse') return reverseRun(mi, ctx, 'finish');
+  const args = await mi.frameArgs(f);
+  return resume(mi, ctx, 'finish', (tid) => mi.engine.finish({ threadId: tid, frameId: f.id }), `Run till exit from #${f.level}  ${frameLine(f, args)}\n`);
+});
+def(['until', 'u'], (mi, ctx, args) => resume(mi, ctx, 'until', (tid) => mi.engine.until({ threadId: tid, location: args.trim() || undefined })));
+def(['advance'], (mi, ctx, args) => {
+  needArg(args, 'a location');
+  return resume(mi, ctx, 'until', (tid) => mi.engine.advance(args.trim(), { threadId: tid }));
+});
+def(['jump', 'j'], async (mi, ctx, args) => {
+  needArg(args, 'starting address');
+  return jump(mi, ctx, args.trim());
+});
+def(['signal'], (mi, ctx, args) => {
+  needArg(args, 'signal number');
+  const s = args.trim();
+  return resume(mi, ctx, 'continue', (tid) => mi.engine.cont({ threadId: tid, signal: /^\d+$/.test(s) ? Number(s) : s }), `Continuing with signal ${s}.\n`);
+});
+def(['interrupt'], async (mi) => {
+  if (mi.running) await mi.engine.pause();
+});
+def(['kill', 'k'], async (mi) => {
+  if (mi.pid === undefined) throw new MiError('The program is not being run.');
+  const pid = mi.pid;
+  mi.console('Kill the program being debugged? (y or n) [answered Y; input not from terminal]\n');
+  await mi.engine.kill();
+  mi.onProcessGone(undefined, { killed: true });
+  mi.console(`[Inferior 1 (process ${pid}) killed]\n`);
+});
+def(['detach'], async (mi, _c, args) => {
+  const a = args.trim();
+  if (/^checkpoint\b/.test(a)) return detachCheckpoint(mi, a.slice(10).trim());
+  if (mi.pid === undefined) throw new MiError('The program is not being run.');
+  const pid = mi.pid;
+  await mi.engine.detach();
+  mi.console(`[Inferior 1 (process ${pid}) detached]\n`);
+  mi.onProcessGone(undefined, { killed: true });
+});
+def(['attach'], async (mi, ctx, args) => {
+  needArg(args, 'process-id to attach');
+  const r = await mi.commands.get('target-attach')!.handler(mi, ctx, [args.trim()]);
+  return r ?? undefined;
+});
+def(['quit', 'q', 'exit'], () => ({ cls: 'exit' }));
+
+// ---------------------------------------------------------------- checkpoints
+def(['checkpoint'], async (mi) => {
+  if (mi.pid === undefined) throw new MiError('The program is not being run.');
+  mi.requireStopped();
+  const c = await mi.engine.checkpoint().catch((e) => {
+    throw new MiError(errorMessage(e));
+  });
+  mi.console(`checkpoint ${c.id}: fork returned pid ${c.pid}.\n`);
+});
+def(['restart'], async (mi, ctx, args) => {
+  const a = args.trim();
+  if (!a) throw new MiError('Requires argument (checkpoint id to restart)');
+  const id = Number(a);
+  if (!mi.engine.checkpoints().some((c) => c.id === id)) throw new MiError(`Not found: checkpoint id ${a}`);
+  mi.requireStopped();
+  const stop = await mi.engine.restartCheckpoint(id).catch((e) => {
+    throw new MiError(errorMessage(e));
+  });
+  mi.invalidate();
+  const cp = mi.engine.checkpoints().find((c) => c.id === id);
+  const tnum = mi.currentThread();
+  const threads = await mi.threadList();
+  const t = threads.find((x) => mi.threadNumber(x.id) === tnum) ?? threads[0];
+  mi.console(`Switching to ${t?.targetId ?? `process ${cp?.pid ?? ''}`}\n`);
+  const f = stop.frame ?? (await mi.frameAt(tnum, 0));
+  await printFrame(mi, { ...f, level: 0 }, true);
+  // gdb prints no *stopped here; backstep adds =thread-selected so front-ends refresh their views.
+  mi.selectedFrame = 0;
+  mi.notify('thread-selected', { id: String(tnum), frame: frameTuple(f, { level: true, args: await mi.frameArgs(f) }) });
+  void ctx;
+});
+async function deleteCheckpoint(mi: MiInterpreter, a: string): Promise<void> {
+  if (!a) throw new MiError('Requires argument (checkpoint id to delete)');
+  const id = Number(a);
+  const cp = mi.engine.checkpoints().find((c) => c.id === id);
+  if (!cp) throw new MiError(`No such checkpoint id, ${a}`);
+  if (cp.current) throw new MiError('Please switch to another checkpoint before deleting the current one');
+  await mi.engine.deleteCheckpoint(id).catch((e) => {
+    throw new MiError(errorMessage(e));
+  });
+  mi.console(`Killed process ${cp.pid}\n`);
+}
+async function detachCheckpoint(mi: MiInterpreter, a: string): Promise<void> {
+  if (!a) throw new MiError('Requires argument (checkpoint id to detach)');
+  const id = Number(a);
+  const cp = mi.engine.checkpoints().find((c) => c.id === id);
+  if (!cp) throw new MiError(`No such checkpoint id, ${a}`);
+  if (cp.current) throw new MiError('Please switch to another checkpoint before detaching the current one');
+  const e = mi.engine as unknown as { detachCheckpoint?: (id: number) => Promise<void> };
+  if (typeof e.detachCheckpoint === 'function') await e.detachCheckpoint(id);
+  else throw new MiError('backstep cannot detach a checkpoint yet.');
+  mi.console(`Detached process ${cp.pid}\n`);
+}
+
+// ---------------------------------------------------------------- reverse execution
+for (const [names, kind] of [
+  [['reverse-next', 'rn'], 'next'],
+  [['reverse-step', 'rs'], 'step'],
+  [['reverse-continue', 'rc'], 'continue'],
+  [['reverse-finish'], 'finish'],
+  [['reverse-stepi', 'rsi'], 'stepi'],
+  [['reverse-nexti', 'rni'], 'nexti'],
+] as const) {
+  def([...names], async (mi, ctx) => {
+    if (mi.pid === undefined) throw new MiError('The program is not being run.');
+    if (kind === 'finish') await checkFinish(mi, ctx);
+    return reverseRun(mi, ctx, kind);
+  });
+}
+def(['record', 'rec'], (mi, _c, args) => {
+  const a = args.trim();
+  if (a === 'stop' || a === 's') {
+    if (!mi.reverseRecording) throw new MiError('No recording is currently active.\nUse the "record full" or "record btrace" command first.');
+    mi.reverseRecording = false;
+    mi.console('Process record is stopped and all execution logs are deleted.\n');
+    mi.notify('record-stopped', { 'thread-group': 'i1' });
+    return;
+  }
+  if (a === '' || a === 'full') {
+    if (mi.pid === undefined) throw new MiError('The program is not being run.');
+    if (mi.reverseRecording) throw new MiError('The process is already being recorded.  Use "record stop" to stop recording first.');
+    mi.reverseRecording = true;
+    mi.notify('record-started', { 'thread-group': 'i1', method: 'full' });
+    return;
+  }
+  if (a.startsWith('btrace')) throw new MiError('Target does not support branch tracing.');
+  throw new MiError(`Undefined record command: "${a}".  Try "help record".`);
+});
+
+// ---------------------------------------------------------------- completion
+
+/** gdb's -complete: command names, then symbols in scope for the commands that take expressions. */
+export async function complete(mi: MiInterpreter, text: string): Promise<{ completion: string; matches: string[] }> {
+  const sp = text.search(/\s/);
+  let matches: string[];
+  if (sp < 0) {
+    const names = new Set<string>();
+    for (const c of COMMANDS) for (const n of c.names) if (n.startsWith(text) && n.length > 1) names.add(n);
+    matches = [...names].sort();
+  } else {
+    const head = text.slice(0, sp + 1).replace(/\s+$/, ' ');
+    const m = /([A-Za-z_$][\w$]*)$/.exec(text);
+    const word = m ? m[1] : '';
+    const prefix = text.slice(0, text.length - word.length);
+    const cands = new Set<string>();
+    if (mi.pid !== undefined && mi.engine.state === 'stopped') {
+      try {
+        const f = await mi.contextFrame();
+        for (const s of await mi.engine.scopes(f.id)) {
+          if (s.kind === 'registers') continue;
+          for (const v of await mi.engine.variables(s.variablesReference).catch(() => [])) if (v.name.startsWith(word)) cands.add(v.name);
+        }
+      } catch {
+        /* no frame */
+      }
+    }
+    void head;
+    matches = [...cands].sort().map((c) => prefix + c);
+  }
+  const max = Number(mi.settings.get('max-completions')) || 200;
+  matches = matches.slice(0, max);
+  let completion = text;
+  if (matches.length) {
+    let lcp = matches[0];
+    for (const x of matches) while (!x.startsWith(lcp)) lcp = lcp.slice(0, -1);
+    if (lcp.length > completion.length) completion = lcp;
+    if (matches.length === 1 && sp < 0) completion = matches[0] + ' ';
+  }
+  return { completion, matches };
+}
