@@ -1,11 +1,15 @@
 // `npm run bench [target ...]`: runs the benchmarks and prints backstep's figures beside gdb's (and other
 // references) measured in the same run, with the ratios and the issues' bars. Timing lives here, never
 // in tests.
+import { benchCheckpoints } from './checkpoint-bench';
 import { printRows, Row } from './common';
+import { benchDap } from './dap-bench';
 import { benchTarget } from './target-bench';
 
 const SUITES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   target: { title: 'Run control ([1] engine foundation)', run: () => benchTarget() },
+  checkpoint: { title: 'Checkpoints ([4])', run: () => benchCheckpoints() },
+  dap: { title: 'DAP session ([3])', run: () => benchDap() },
 };
 
 async function main(): Promise<void> {
