@@ -12,6 +12,10 @@ export interface DecodedInstruction {
   bytes: Buffer;
   /** Mnemonic and operands, gdb layout, with symbolic targets when a resolver is given. */
   text: string;
+  /** The same without symbolic labels (see withLabels). */
+  plain: string;
+  /** RIP-relative memory operand's address (shown as `# 0xADDR <sym>`). */
+  dataRef?: number;
   /** The bytes do not decode to an instruction (shown as `(bad)`, as objdump does). */
   invalid: boolean;
   /** Direct branch or call target. */
@@ -104,22 +108,17 @@ export class Disassembler {
       const t = Number(insn.nearBranchTarget);
       if (t !== 0) target = t;
     }
-    let text: string;
+    let plain: string;
+    let dataRef: number | undefined;
     if (invalid) {
-      text = '(bad)';
+      plain = '(bad)';
     } else {
-      text = this.layout(this.flavor === 'att' ? gasLike(this.formatter.format(insn), bytes) : this.formatter.format(insn));
-      if (target !== undefined) {
-        const label = resolve?.(target);
-        if (label) text += ` <${label}>`;
-      } else if (insn.isIpRelMemoryOperand) {
-        const ea = Number(insn.ipRelMemoryAddress);
-        const label = resolve?.(ea);
-        // libopcodes appends the effective address after 8 spaces.
-        text += `        # 0x${ea.toString(16)}` + (label ? ` <${label}>` : '');
-      }
+      plain = this.layout(this.flavor === 'att' ? gasLike(this.formatter.format(insn), bytes) : this.formatter.format(insn));
+      if (target === undefined && insn.isIpRelMemoryOperand) dataRef = Number(insn.ipRelMemoryAddress);
     }
-    return { address, length: insn.length, bytes: Buffer.from(bytes), text, invalid, target, isCall, isBranch };
+    const d: DecodedInstruction = { address, length: insn.length, bytes: Buffer.from(bytes), text: plain, plain, invalid, target, dataRef, isCall, isBranch };
+    d.text = withLabels(d, resolve);
+    return d;
   }
 
   /** gdb/objdump pad the mnemonic (with its prefixes) to 6 columns plus a space. */
@@ -133,6 +132,24 @@ export class Disassembler {
   dispose(): void {
     this.formatter.free();
   }
+}
+
+/**
+ * The instruction text with gdb's symbolic annotations: `call   0x1149 <hot>` for direct branches,
+ * `mov    0x2ece(%rip),%eax        # 0x4024 <counter>` for RIP-relative operands (libopcodes puts the
+ * effective address after 8 spaces, with or without a symbol).
+ */
+export function withLabels(i: Pick<DecodedInstruction, 'plain' | 'target' | 'dataRef' | 'invalid'>, resolve?: SymbolResolver): string {
+  if (i.invalid) return i.plain;
+  if (i.target !== undefined) {
+    const label = resolve?.(i.target);
+    return label ? `${i.plain} <${label}>` : i.plain;
+  }
+  if (i.dataRef !== undefined) {
+    const label = resolve?.(i.dataRef);
+    return `${i.plain}        # 0x${i.dataRef.toString(16)}` + (label ? ` <${label}>` : '');
+  }
+  return i.plain;
 }
 
 /**

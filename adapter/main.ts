@@ -62,26 +62,45 @@ export function parseArgs(argv: string[]): Options {
   return o;
 }
 
+/** Sessions alive in this process, ended gracefully on SIGTERM/SIGHUP/SIGINT. */
+const live = new Set<BackstepDebugSession>();
+
+function onSignals(): void {
+  let ending = false;
+  const end = (sig: NodeJS.Signals) => {
+    if (ending) process.exit(1);
+    ending = true;
+    // Kill launched programs, detach from attached ones (a plain exit would kill both: the tracer sets
+    // PTRACE_O_EXITKILL), then go.
+    const timeout = new Promise((r) => setTimeout(r, 3000).unref());
+    void Promise.race([Promise.all([...live].map((s) => s.shutdown())), timeout]).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as NodeJS.Signals[]) process.on(sig, () => end(sig));
+}
+
 function serveStdio(o: Options): void {
   const session = new BackstepDebugSession({
     logFile: o.logFile,
     // Exit once everything written so far (the disconnect response) has reached the client.
     onEnd: () => process.stdout.write('', () => process.exit(0)),
   });
+  live.add(session);
   session.start(process.stdin, process.stdout);
 }
 
 function serveTcp(o: Options): void {
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
-    const session = new BackstepDebugSession({
+    const session: BackstepDebugSession = new BackstepDebugSession({
       logFile: o.logFile,
       onEnd: () => {
+        live.delete(session);
         socket.end();
         if (o.once) server.close(() => process.exit(0));
       },
     });
     socket.on('error', () => socket.destroy());
+    live.add(session);
     session.start(socket, socket);
   });
   server.on('error', (e) => {
@@ -103,6 +122,7 @@ function main(): void {
     process.stderr.write(`backstep-dap: ${(e as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
+  onSignals();
   if (o.port === undefined) {
     // stdout carries the protocol: nothing else may write there.
     console.log = console.error;

@@ -58,19 +58,27 @@ export class ProgramIo {
    */
   static open(spec: StdioSpec, cwd: string, sink: OutputSink, terminalPid?: number): ProgramIo {
     const io = new ProgramIo();
+    // One open file per distinct path, shared by the streams that name it (as `cmd >f 2>&1` does), so
+    // that stdout and stderr to one file do not overwrite each other and stdin is not truncated.
+    const paths = spec.map((f) => (f === null ? null : path.resolve(cwd, f)));
+    const opened = new Map<string, number>();
     try {
       for (let i = 0; i < 3; i++) {
-        const file = spec[i];
-        if (file !== null) {
-          const p = path.resolve(cwd, file);
-          let fd: number;
-          try {
-            fd = i === 0 ? fs.openSync(p, 'r') : fs.openSync(p, 'w', 0o644);
-          } catch (e) {
-            throw new ConfigError(`Cannot open ${['stdin', 'stdout', 'stderr'][i]} redirection '${p}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+        const p = paths[i];
+        if (p !== null) {
+          let fd = opened.get(p);
+          if (fd === undefined) {
+            const reads = paths[0] === p;
+            const writes = paths[1] === p || paths[2] === p;
+            try {
+              fd = fs.openSync(p, reads && writes ? 'r+' : reads ? 'r' : 'w', 0o644);
+            } catch (e) {
+              throw new ConfigError(`Cannot open ${['stdin', 'stdout', 'stderr'][i]} redirection '${p}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+            }
+            opened.set(p, fd);
+            io.toClose.push(fd);
           }
           io.fds[i] = fd;
-          io.toClose.push(fd);
         } else if (terminalPid !== undefined) {
           let fd: number;
           try {

@@ -3,7 +3,8 @@
 // so that it reads the same as a gdb session.
 import * as path from 'path';
 import type { Breakpoint, Engine, EvaluateResult, FrameInfo, ValueFormatKind, Variable } from '../src/engine';
-import { Disassembler, MAX_INSN } from './disassembler';
+import { Disassembler, MAX_INSN, withLabels } from './disassembler';
+import type { Labeler } from './labels';
 
 export class ReplError extends Error {}
 
@@ -14,6 +15,8 @@ export interface ReplContext {
   /** The thread of that frame / the current thread. */
   threadId?: number;
   disassembler: () => Disassembler;
+  /** gdb's <symbol+off> labels for code and data addresses. */
+  labeler: Labeler;
 }
 
 export interface ReplOutput {
@@ -156,7 +159,7 @@ export class Repl {
       const a = addr + i * size;
       if (i % perLine === 0) {
         if (line) lines.push(line);
-        line = `${hex(a)}${label(ctx, a)}:`;
+        line = `${hex(a)}${await label(ctx, a)}:`;
       }
       if ((i + 1) * size > mem.data.length) {
         if (line) lines.push(line);
@@ -164,7 +167,7 @@ export class Repl {
         line = '';
         break;
       }
-      line += '\t' + formatUnit(mem.data, i * size, size, fmt, ctx);
+      line += '\t' + (await formatUnit(mem.data, i * size, size, fmt, ctx));
     }
     if (line) lines.push(line);
     return { text: lines.join('\n') };
@@ -192,8 +195,12 @@ export class Repl {
       pc = undefined;
     }
     const mem = await ctx.engine.readMemory(addr, count * MAX_INSN);
-    const insns = ctx.disassembler().decode(mem.data, addr, { max: count, resolve: (a) => symbolLabel(ctx, a) });
-    const out = insns.map((i) => `${i.address === pc ? '=> ' : '   '}${hex(i.address)}${label(ctx, i.address)}:\t${i.text}`);
+    const insns = ctx.disassembler().decode(mem.data, addr, { max: count });
+    const resolve = await ctx.labeler.resolver(insns.flatMap((i) => [i.address, i.target, i.dataRef].filter((x): x is number => x !== undefined)));
+    const out = insns.map((i) => {
+      const l = resolve(i.address);
+      return `${i.address === pc ? '=> ' : '   '}${hex(i.address)}${l ? ` <${l}>` : ''}:\t${withLabels(i, resolve)}`;
+    });
     if (insns.length < count) out.push(`Cannot access memory at address ${hex(addr + mem.data.length)}`);
     return out.join('\n');
   }
@@ -221,7 +228,7 @@ export class Repl {
           bytes.push(b);
         }
       }
-      out.push(`${hex(a)}${label(ctx, a)}:\t${cString(Buffer.from(bytes))}${done ? '' : '...'}`);
+      out.push(`${hex(a)}${await label(ctx, a)}:\t${cString(Buffer.from(bytes))}${done ? '' : '...'}`);
       a += bytes.length + 1;
     }
     return out.join('\n');
@@ -243,7 +250,7 @@ export class Repl {
 
   private async info(ctx: ReplContext, rest: string): Promise<ReplOutput> {
     const [sub, ...args] = rest.split(/\s+/).filter(Boolean);
-    if (!sub) throw new ReplError('List of info subcommands: locals, args, registers, all-registers, breakpoints, threads, sharedlibrary, checkpoints, frame, symbol.');
+    if (!sub) throw new ReplError('List of info subcommands: locals, args, registers, all-registers, breakpoints, threads, sharedlibrary, checkpoints, frame.');
     const is = (full: string, min: number) => sub.length >= min && full.startsWith(sub);
     if (is('locals', 2)) return { text: await this.scopeVars(ctx, 'locals', 'No locals.') };
     if (is('args', 2)) return { text: await this.scopeVars(ctx, 'arguments', 'No arguments.') };
@@ -254,7 +261,6 @@ export class Repl {
     if (is('sharedlibrary', 2) || sub === 'dll') return { text: this.sharedLibraries(ctx) };
     if (is('checkpoints', 2)) return { text: this.checkpointList(ctx) };
     if (is('frame', 1)) return { text: await this.frameInfo(ctx) };
-    if (is('symbol', 2)) return { text: await this.infoSymbol(ctx, args.join(' ')) };
     throw new ReplError(`Undefined info command: "${sub}".  Try "help info".`);
   }
 
@@ -284,30 +290,39 @@ export class Repl {
         shown.push(r);
       }
     } else if (!all) {
-      shown = regs.filter((r) => r.group === 'general' || r.group === 'flags' || r.group === 'segment' || r.name === 'fs_base' || r.name === 'gs_base');
+      // gdb's general group on x86-64: the integer registers, rip, eflags and the segment selectors.
+      shown = regs.filter((r) => r.group === 'general' || r.group === 'flags' || r.group === 'segment');
     }
     return shown
       .map((r) => {
         if (r.unavailable) return `${r.name.padEnd(15)}<not saved>`;
-        const raw = r.group === 'vector' || r.size > 8 ? '0x' + r.value.toString(16) : '0x' + r.value.toString(16);
+        const raw = '0x' + r.value.toString(16);
+        // Vector registers: gdb prints a union of views; the 128-bit integer view is the one we have.
+        if (r.group === 'vector') return `${r.name.padEnd(15)}{uint128 = ${raw}}`;
         const natural = r.natural ?? (r.group === 'general' && r.name !== 'rip' ? BigInt.asIntN(64, r.value).toString() : raw);
-        return `${r.name.padEnd(15)}${raw.padEnd(19)}${natural}`;
+        return `${r.name.padEnd(15)}${raw.padEnd(20)}${natural}`;
       })
       .join('\n');
   }
 
   private async threads(ctx: ReplContext): Promise<string> {
     const ts = await ctx.engine.threads();
-    const lines = ['  Id   Target Id                                   Frame '];
-    ts.forEach((t, i) => {
-      const where = t.frame ? frameSummary(t.frame) : '(running)';
-      lines.push(`${t.current ? '*' : ' '} ${String(i + 1).padEnd(4)} ${`${t.targetId} "${t.name}"`.padEnd(43)} ${where}`);
-    });
+    // gdb sizes the Target Id column to its longest entry, plus one space.
+    const ids = ts.map((t) => `${t.targetId} "${t.name}"`);
+    const width = Math.max('Target Id'.length, ...ids.map((x) => x.length)) + 1;
+    const lines = [`  Id   ${'Target Id'.padEnd(width)}Frame `];
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i];
+      const where = t.frame ? (await frameLine(ctx.engine, t.frame)).replace(/^#\d+\s+/, '') : '(running)';
+      lines.push(`${t.current ? '*' : ' '} ${String(i + 1).padEnd(4)} ${ids[i].padEnd(width)}${where}`);
+    }
     return lines.join('\n');
   }
 
   private sharedLibraries(ctx: ReplContext): string {
-    const mods = ctx.engine.modules().filter((m) => m.kind === 'library' || m.kind === 'interpreter');
+    // The dynamic linker first, as gdb lists it (it is loaded before the libraries).
+    const all = ctx.engine.modules();
+    const mods = [...all.filter((m) => m.kind === 'interpreter'), ...all.filter((m) => m.kind === 'library')];
     if (mods.length === 0) return 'No shared libraries loaded at this time.';
     const lines = ['From                To                  Syms Read   Shared Object Library'];
     for (const m of mods) {
@@ -325,15 +340,6 @@ export class Repl {
     lines.push(` rip = ${hex(f.pc)}${f.function ? ` in ${f.function}` : ''}${f.file ? ` (${f.file}:${f.line})` : ''}`);
     if (f.module) lines.push(` module ${f.module}`);
     return lines.join('\n');
-  }
-
-  private async infoSymbol(ctx: ReplContext, expr: string): Promise<string> {
-    if (!expr) throw new ReplError('Argument required (address).');
-    const addr = await this.addressOf(ctx, expr);
-    const a = ctx.engine.addressInfo(addr);
-    if (!a.function) return `No symbol matches ${expr}.`;
-    const off = a.offset ? ` + ${a.offset}` : '';
-    return `${a.function}${off} in section .text${a.module ? ` of ${a.module}` : ''}`;
   }
 
   // ------------------------------------------------------------------ breakpoints
@@ -469,22 +475,12 @@ function hex16(n: number): string {
   return '0x' + n.toString(16).padStart(16, '0');
 }
 
-function symbolLabel(ctx: ReplContext, addr: number): string | undefined {
-  try {
-    const a = ctx.engine.addressInfo(addr);
-    if (!a.function) return undefined;
-    return a.offset ? `${a.function}+${a.offset}` : a.function;
-  } catch {
-    return undefined;
-  }
-}
-
-function label(ctx: ReplContext, addr: number): string {
-  const l = symbolLabel(ctx, addr);
+async function label(ctx: ReplContext, addr: number): Promise<string> {
+  const l = await ctx.labeler.label(addr);
   return l ? ` <${l}>` : '';
 }
 
-function formatUnit(buf: Buffer, off: number, size: number, fmt: string, ctx: ReplContext): string {
+async function formatUnit(buf: Buffer, off: number, size: number, fmt: string, ctx: ReplContext): Promise<string> {
   const u = size === 8 ? buf.readBigUInt64LE(off) : BigInt(size === 4 ? buf.readUInt32LE(off) : size === 2 ? buf.readUInt16LE(off) : buf[off]);
   const bits = size * 8;
   switch (fmt) {
@@ -505,7 +501,7 @@ function formatUnit(buf: Buffer, off: number, size: number, fmt: string, ctx: Re
     }
     case 'a': {
       const n = Number(u);
-      return hex(n) + label(ctx, n);
+      return hex(n) + (await label(ctx, n));
     }
     case 'f':
       if (size === 8) return String(buf.readDoubleLE(off));
@@ -534,12 +530,6 @@ function cString(b: Buffer): string {
     else s += '\\' + c.toString(8).padStart(3, '0');
   }
   return s + '"';
-}
-
-function frameSummary(f: FrameInfo): string {
-  const fn = f.function ?? '??';
-  const where = f.file ? ` at ${f.file}:${f.line}` : f.moduleName ? ` from ${f.module}` : '';
-  return `${f.level > 0 || !f.file ? `${hex16(f.pc)} in ` : ''}${fn} ()${where}`;
 }
 
 /** gdb's backtrace line: "#1  0x000055555555517e in main (argc=1, argv=0x7ffe...) at loop.c:20". */

@@ -28,7 +28,8 @@ import {
   Variable as EngineVariable,
 } from '../src/engine';
 import { createEngine } from './engine-factory';
-import { Disassembler, hexBytes, MAX_INSN } from './disassembler';
+import { DecodedInstruction, Disassembler, hexBytes, MAX_INSN, withLabels } from './disassembler';
+import { Labeler } from './labels';
 import { ConfigError, parseStdio, ProgramIo, StdioSpec } from './program-io';
 import { Repl, ReplError } from './repl';
 import { openTerminal, TerminalHandle } from './terminal';
@@ -78,7 +79,7 @@ const SIGNAL_FILTERS: { filter: string; label: string; description: string; sign
 ];
 
 /** Requests answered even while another request is in progress. */
-const UNQUEUED = new Set(['pause', 'disconnect', 'terminate', 'configurationDone', 'launch', 'attach', 'cancel']);
+const UNQUEUED = new Set(['pause', 'disconnect', 'terminate', 'configurationDone', 'launch', 'attach']);
 
 type Handler = (args: any, response: DebugProtocol.Response, request: DebugProtocol.Request) => Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -91,6 +92,10 @@ interface LaunchArgs {
   stdio: StdioSpec;
   console: 'internalConsole' | 'integratedTerminal' | 'externalTerminal';
   disableAslr: boolean;
+  /** Record from the first instruction for stepBack / reverseContinue. */
+  record: boolean;
+  /** DAP noDebug ("Run Without Debugging"): no stops at all, not even on crash signals. */
+  noDebug: boolean;
 }
 
 type QueuedEvent = { kind: string; args: unknown[] };
@@ -134,6 +139,7 @@ export class BackstepDebugSession extends DebugSession {
   private ended = false;
   private disasm: Disassembler | undefined;
   private readonly repl = new Repl();
+  private readonly labeler = new Labeler(() => this.engine);
   private progressId = 0;
   private readonly logStream: fs.WriteStream | undefined;
   private readonly handlers: Record<string, Handler>;
@@ -177,6 +183,8 @@ export class BackstepDebugSession extends DebugSession {
       next: (a, _r, req) => this.runControl(a, 'next', req),
       stepIn: (a, _r, req) => this.runControl(a, 'stepIn', req),
       stepOut: (a, _r, req) => this.runControl(a, 'stepOut', req),
+      stepBack: (a, _r, req) => this.runControl(a, 'stepBack', req),
+      reverseContinue: (a, _r, req) => this.runControl(a, 'reverseContinue', req),
       pause: () => this.pause(),
       restart: (a, _r, req) => this.restart(a, req),
       disconnect: (a) => this.disconnect(a),
@@ -264,6 +272,12 @@ export class BackstepDebugSession extends DebugSession {
     return this.engine;
   }
 
+  /** The engine, stopped and done with the bookkeeping of its last run command. */
+  private async whenStopped(): Promise<EngineEmitter> {
+    await this.settle();
+    return this.requireStopped();
+  }
+
   private requireStopped(): EngineEmitter {
     const e = this.requireEngine();
     if (e.state === 'running') throw new RequestError('The program is running: pause it first.');
@@ -333,7 +347,10 @@ export class BackstepDebugSession extends DebugSession {
     const a = ev.args as never[];
     switch (ev.kind) {
       case 'process': {
+        this.labeler.clear();
         const p = a[0] as { pid: number; name: string; startMethod: 'launch' | 'attach' };
+        // Known before the first stop, so that a running program shows a thread to pause.
+        this.threadNames = new Map([[p.pid, `${p.pid} ${path.basename(p.name)}`]]);
         this.sendEvent(new Event('process', { name: p.name, systemProcessId: p.pid, isLocalProcess: true, startMethod: p.startMethod, pointerSize: 64 }));
         break;
       }
@@ -353,10 +370,12 @@ export class BackstepDebugSession extends DebugSession {
       case 'thread': {
         const t = a[0] as { reason: 'started' | 'exited'; threadId: number };
         if (t.reason === 'exited') this.threadNames.delete(t.threadId);
+        else if (!this.threadNames.has(t.threadId)) this.threadNames.set(t.threadId, `${t.threadId}`);
         this.sendEvent(new Event('thread', { reason: t.reason, threadId: t.threadId }));
         break;
       }
       case 'module': {
+        this.labeler.clear();
         const m = a[0] as { reason: 'new' | 'changed' | 'removed'; module: ModuleInfo };
         this.sendEvent(new Event('module', { reason: m.reason, module: this.toModule(m.module) }));
         break;
@@ -502,7 +521,7 @@ export class BackstepDebugSession extends DebugSession {
         env[k] = v === null ? null : String(v);
       }
     }
-    let stopAt: LaunchArgs['stopAt'] = a.stopOnEntry === true ? 'main' : 'none';
+    let stopAt: LaunchArgs['stopAt'] = a.stopOnEntry === true && a.noDebug !== true ? 'main' : 'none';
     if (a.stopAt !== undefined) {
       if (a.stopAt !== 'none' && a.stopAt !== 'main' && a.stopAt !== 'entry') throw new RequestError("launch: 'stopAt' must be 'none', 'main' or 'entry'.", true);
       stopAt = a.stopAt;
@@ -517,7 +536,9 @@ export class BackstepDebugSession extends DebugSession {
     } catch (e) {
       throw new RequestError(`launch: ${(e as Error).message}`, true);
     }
-    return { program, args, cwd, env, stopAt, stdio, console: consoleKind, disableAslr: a.disableASLR !== false && a.disableAslr !== false };
+    if (a.noDebug === true) stopAt = 'none';
+    if (a.reverseDebugging !== undefined && typeof a.reverseDebugging !== 'boolean') throw new RequestError("launch: 'reverseDebugging' must be true or false.", true);
+    return { program, args, cwd, env, stopAt, stdio, console: consoleKind, disableAslr: a.disableASLR !== false && a.disableAslr !== false, record: a.reverseDebugging === true, noDebug: a.noDebug === true };
   }
 
   private async launch(a: Record<string, unknown>, request: DebugProtocol.Request): Promise<void> {
@@ -525,7 +546,7 @@ export class BackstepDebugSession extends DebugSession {
     const cfg = this.parseLaunchArgs(a);
     this.mode = 'launch';
     this.launchArgs = cfg;
-    if (typeof a.disassemblyFlavor === 'string' && a.disassemblyFlavor === 'intel') this.disasm = new Disassembler('intel');
+    if (a.disassemblyFlavor === 'intel') this.disasm = new Disassembler('intel');
     try {
       await this.serial(async () => {
         const engine = await this.getEngine();
@@ -536,8 +557,11 @@ export class BackstepDebugSession extends DebugSession {
       this.mode = undefined;
       throw e;
     }
+    // Stepping back needs the recording: announce it only for sessions that record.
+    if (cfg.record) this.sendEvent(new Event('capabilities', { capabilities: { supportsStepBack: true } }));
     this.sendInitialized();
     await this.configDone.promise;
+    if (this.disposed) throw new RequestError('The session ended before the program was started.');
     await this.serial(() => this.startProgram(cfg, request));
   }
 
@@ -568,15 +592,15 @@ export class BackstepDebugSession extends DebugSession {
     } catch (e) {
       throw new RequestError(e instanceof ConfigError ? e.message : `Cannot set up the program's stdio: ${(e as Error).message}`, true);
     }
-    const env = Object.fromEntries(Object.entries(cfg.env)) as Record<string, string | null>;
     const launch: LaunchConfig = {
       program: cfg.program,
       args: cfg.args,
       cwd: cfg.cwd,
-      envOverrides: env,
+      envOverrides: cfg.env,
       stdio: this.io.fds,
       stopAt: cfg.stopAt,
       disableAslr: cfg.disableAslr,
+      record: cfg.record || undefined,
     };
     this.terminatedSent = false;
     this.holdFor(request); // the launch response goes before the first stop
@@ -671,6 +695,7 @@ export class BackstepDebugSession extends DebugSession {
     if (!fs.existsSync(`/proc/${pid}`)) throw new RequestError(`Cannot attach to process ${pid}: No such process.`, true);
     if (a.program !== undefined && typeof a.program !== 'string') throw new RequestError("attach: 'program' must be a path.", true);
     this.mode = 'attach';
+    if (a.disassemblyFlavor === 'intel') this.disasm = new Disassembler('intel');
     try {
       await this.serial(async () => {
         const engine = await this.getEngine();
@@ -684,6 +709,7 @@ export class BackstepDebugSession extends DebugSession {
     }
     this.sendInitialized();
     await this.configDone.promise;
+    if (this.disposed) throw new RequestError('The session ended before the process was attached.');
     await this.serial(async () => {
       const engine = this.requireEngine();
       this.holdFor(request);
@@ -721,7 +747,7 @@ export class BackstepDebugSession extends DebugSession {
   private async applySignalFilters(): Promise<void> {
     const engine = this.requireEngine();
     for (const f of SIGNAL_FILTERS) {
-      const on = this.signalFilters.has(f.filter);
+      const on = this.signalFilters.has(f.filter) && !this.launchArgs?.noDebug;
       for (const s of f.signals) await engine.setSignalHandling(s, { stop: on, print: on });
     }
   }
@@ -779,6 +805,7 @@ export class BackstepDebugSession extends DebugSession {
     const file = src.path ? this.convertClientPathToDebugger(src.path) : src.name!;
     const wanted: DebugProtocol.SourceBreakpoint[] = Array.isArray(a.breakpoints) ? a.breakpoints : Array.isArray(a.lines) ? a.lines.map((line) => ({ line })) : [];
     for (const w of wanted) if (typeof w?.line !== 'number' || !Number.isInteger(w.line)) throw new RequestError('setBreakpoints: each breakpoint needs an integer line.');
+    if (this.launchArgs?.noDebug) return { breakpoints: wanted.map((w) => ({ verified: false, line: w.line, message: 'Running without debugging.' })) };
     return this.whileStopped(async () => {
       const old = this.sourceBps.get(file) ?? [];
       const byLine = new Map<number, number>();
@@ -920,6 +947,7 @@ export class BackstepDebugSession extends DebugSession {
   // ================================================================== threads, stack, variables
 
   private async threads(): Promise<DebugProtocol.ThreadsResponse['body']> {
+    await this.settle();
     const engine = this.engine;
     if (!engine || (engine.state !== 'stopped' && engine.state !== 'running')) return { threads: [] };
     if (engine.state === 'running') {
@@ -932,7 +960,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private async stackTrace(a: DebugProtocol.StackTraceArguments): Promise<DebugProtocol.StackTraceResponse['body']> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     if (!Number.isInteger(a.threadId)) throw new RequestError('stackTrace: threadId must be an integer.');
     const start = Number.isInteger(a.startFrame) && a.startFrame! > 0 ? a.startFrame! : 0;
     const levels = Number.isInteger(a.levels) && a.levels! > 0 ? a.levels : undefined;
@@ -978,7 +1006,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private async scopes(a: DebugProtocol.ScopesArguments): Promise<DebugProtocol.ScopesResponse['body']> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     if (!Number.isInteger(a.frameId)) throw new RequestError('scopes: frameId must be an integer.');
     const scopes = await engine.scopes(a.frameId);
     return {
@@ -993,7 +1021,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private async variables(a: DebugProtocol.VariablesArguments): Promise<DebugProtocol.VariablesResponse['body']> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     if (!Number.isInteger(a.variablesReference)) throw new RequestError('variables: variablesReference must be an integer.');
     const vars = await engine.variables(a.variablesReference, {
       filter: a.filter,
@@ -1026,13 +1054,14 @@ export class BackstepDebugSession extends DebugSession {
 
   private async evaluate(a: DebugProtocol.EvaluateArguments): Promise<DebugProtocol.EvaluateResponse['body']> {
     if (typeof a.expression !== 'string') throw new RequestError('evaluate: expression must be a string.');
+    await this.settle();
     const engine = this.requireEngine();
     const frameId = Number.isInteger(a.frameId) ? a.frameId : undefined;
     if (a.context === 'repl') {
       const threadId = frameId !== undefined ? this.frameThread(frameId) : engine.currentThreadId;
       let out;
       try {
-        out = await this.repl.run(a.expression, { engine, frameId, threadId, disassembler: () => this.disassembler() });
+        out = await this.repl.run(a.expression, { engine, frameId, threadId, disassembler: () => this.disassembler(), labeler: this.labeler });
       } catch (e) {
         if (e instanceof ReplError) throw new RequestError(e.message);
         throw e;
@@ -1062,7 +1091,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private async setVariable(a: DebugProtocol.SetVariableArguments): Promise<DebugProtocol.SetVariableResponse['body']> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     if (!Number.isInteger(a.variablesReference) || typeof a.name !== 'string' || typeof a.value !== 'string') {
       throw new RequestError('setVariable: variablesReference, name and value are required.');
     }
@@ -1073,7 +1102,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private async setExpression(a: DebugProtocol.SetExpressionArguments): Promise<DebugProtocol.SetExpressionResponse['body']> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     if (typeof a.expression !== 'string' || typeof a.value !== 'string') throw new RequestError('setExpression: expression and value are required.');
     const r = await engine.setExpression(a.expression, a.value, { frameId: Number.isInteger(a.frameId) ? a.frameId : undefined, format: toFormat(a.format) });
     this.invalidate();
@@ -1083,9 +1112,15 @@ export class BackstepDebugSession extends DebugSession {
 
   // ================================================================== run control
 
-  private async runControl(a: { threadId?: number; granularity?: string; singleThread?: boolean }, kind: 'continue' | 'next' | 'stepIn' | 'stepOut', request: DebugProtocol.Request): Promise<unknown> {
-    await this.settle();
-    const engine = this.requireStopped();
+  private async runControl(
+    a: { threadId?: number; granularity?: string; singleThread?: boolean },
+    kind: 'continue' | 'next' | 'stepIn' | 'stepOut' | 'stepBack' | 'reverseContinue',
+    request: DebugProtocol.Request,
+  ): Promise<unknown> {
+    const engine = await this.whenStopped();
+    if ((kind === 'stepBack' || kind === 'reverseContinue') && !this.launchArgs?.record) {
+      throw new RequestError('Stepping back needs a recording of the execution: launch with "reverseDebugging": true.');
+    }
     const threadId = Number.isInteger(a.threadId) ? a.threadId : undefined;
     const instruction = a.granularity === 'instruction';
     const run = (): Promise<StopInfo> => {
@@ -1098,6 +1133,10 @@ export class BackstepDebugSession extends DebugSession {
           return instruction ? engine.stepInstruction({ threadId, over: false }) : engine.step({ threadId });
         case 'stepOut':
           return engine.finish({ threadId });
+        case 'stepBack':
+          return instruction ? engine.reverseStepInstruction({ threadId, over: true }) : engine.reverseNext({ threadId });
+        case 'reverseContinue':
+          return engine.reverseContinue({ threadId });
       }
     };
     // Answer once the program is running (or the command failed / already stopped again); events
@@ -1118,7 +1157,7 @@ export class BackstepDebugSession extends DebugSession {
       );
       return p;
     });
-    return kind === 'continue' ? { allThreadsContinued: true } : undefined;
+    return kind === 'continue' || kind === 'reverseContinue' ? { allThreadsContinued: true } : undefined;
   }
 
   private async pause(): Promise<void> {
@@ -1236,7 +1275,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private async readMemory(a: DebugProtocol.ReadMemoryArguments): Promise<DebugProtocol.ReadMemoryResponse['body']> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     const base = parseMemoryReference(a.memoryReference) + (Number.isInteger(a.offset) ? a.offset! : 0);
     if (!Number.isInteger(a.count) || a.count < 0) throw new RequestError('readMemory: count must be a non-negative integer.');
     if (a.count > 64 << 20) throw new RequestError('readMemory: at most 64 MiB per request.');
@@ -1246,7 +1285,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private async writeMemory(a: DebugProtocol.WriteMemoryArguments): Promise<DebugProtocol.WriteMemoryResponse['body']> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     const base = parseMemoryReference(a.memoryReference) + (Number.isInteger(a.offset) ? a.offset! : 0);
     if (typeof a.data !== 'string') throw new RequestError('writeMemory: data (base64) is required.');
     const data = Buffer.from(a.data, 'base64');
@@ -1273,152 +1312,117 @@ export class BackstepDebugSession extends DebugSession {
     return this.disasm;
   }
 
-  private symbolAt(addr: number): string | undefined {
-    try {
-      const a = this.engine?.addressInfo(addr);
-      if (!a?.function) return undefined;
-      return a.offset ? `${a.function}+${a.offset}` : a.function;
-    } catch {
-      return undefined;
-    }
-  }
-
   private async disassemble(a: DebugProtocol.DisassembleArguments): Promise<DebugProtocol.DisassembleResponse['body']> {
-    const engine = this.requireStopped();
+    await this.whenStopped();
     const base = parseMemoryReference(a.memoryReference) + (Number.isInteger(a.offset) ? a.offset! : 0);
     const count = a.instructionCount;
     if (!Number.isInteger(count) || count < 0) throw new RequestError('disassemble: instructionCount must be a non-negative integer.');
     if (count > 100000) throw new RequestError('disassemble: at most 100000 instructions per request.');
     const instOffset = Number.isInteger(a.instructionOffset) ? a.instructionOffset! : 0;
-    const resolve = a.resolveSymbols === false ? undefined : (x: number) => this.symbolAt(x);
-    const out: DebugProtocol.DisassembledInstruction[] = [];
+    const symbols = a.resolveSymbols !== false;
+    const out: Decoded[] = [];
     let addr = base;
     if (instOffset < 0) {
-      const before = await this.instructionsBefore(base, -instOffset);
-      out.push(...before.map((i) => this.toDapInstruction(i, resolve)));
-      // Fewer real instructions than asked (start of memory): pad at the front with invalid ones.
-      while (out.length < -instOffset) out.unshift(invalidInstruction(base - (-instOffset - out.length)));
-      if (out.length > -instOffset) out.splice(0, out.length - -instOffset);
+      const want = -instOffset;
+      const before = await this.instructionsBefore(base, want);
+      // Fewer real instructions than asked (start of memory, undecodable bytes): pad at the front.
+      const pad: Decoded[] = [];
+      for (let k = want - before.length; k > 0; k--) pad.push(unreadable(Math.max(0, (before[0]?.address ?? base) - k)));
+      out.push(...pad, ...before);
       if (out.length > count) out.length = count;
     } else if (instOffset > 0) {
       const skipped = await this.decodeForward(base, instOffset);
-      addr = skipped.length ? skipped[skipped.length - 1].address + skipped[skipped.length - 1].length : base + instOffset;
+      const last = skipped[skipped.length - 1];
+      addr = last ? last.address + last.length : base + instOffset;
     }
-    if (out.length < count) {
-      const rest = await this.decodeForward(addr, count - out.length, resolve);
-      out.push(...rest.map((i) => ('text' in i ? this.toDapInstruction(i, resolve) : i)));
+    if (out.length < count) out.push(...(await this.decodeForward(addr, count - out.length)));
+    // Symbolic operands (branch targets, RIP-relative data) as gdb shows them.
+    if (symbols) {
+      const resolve = await this.labeler.resolver(out.flatMap((i) => [i.target, i.dataRef].filter((x): x is number => x !== undefined)));
+      for (const i of out) i.text = withLabels(i, resolve);
     }
-    this.addSourceLines(out);
-    return { instructions: out };
+    return { instructions: out.map((i) => this.toDapInstruction(i, symbols)) };
   }
 
-  private toDapInstruction(i: { address: number; bytes: Buffer; text: string; invalid: boolean }, resolve?: (a: number) => string | undefined): DebugProtocol.DisassembledInstruction {
+  /** One instruction for the client, with its function and source line (when the file can be shown). */
+  private toDapInstruction(i: Decoded, symbols: boolean): DebugProtocol.DisassembledInstruction {
     const d: DebugProtocol.DisassembledInstruction = { address: hexAddr(i.address), instructionBytes: hexBytes(i.bytes), instruction: i.text };
-    if (i.invalid) d.presentationHint = 'invalid';
-    if (resolve) {
-      try {
-        const info = this.engine?.addressInfo(i.address);
-        if (info?.function) d.symbol = info.function;
-      } catch {
-        /* no symbol */
+    if (i.invalid) {
+      d.presentationHint = 'invalid';
+      return d;
+    }
+    try {
+      const info = this.engine?.addressInfo(i.address);
+      if (symbols && info?.function) d.symbol = info.function;
+      const p = info?.fullPath ?? info?.file;
+      if (p && info?.line && path.isAbsolute(p) && this.sourceExists(p)) {
+        d.location = { name: path.basename(p), path: this.convertDebuggerPathToClient(p) };
+        d.line = this.convertDebuggerLineToClient(info.line);
       }
+    } catch {
+      /* no symbol or line information */
     }
     return d;
   }
 
-  /** Source line annotations: location + line where the line changes. */
-  private addSourceLines(out: DebugProtocol.DisassembledInstruction[]): void {
-    let last = '';
-    for (const d of out) {
-      if (d.presentationHint === 'invalid') continue;
-      try {
-        const info = this.engine?.addressInfo(parseInt(d.address, 16));
-        const p = info?.fullPath ?? info?.file;
-        if (p && info?.line && path.isAbsolute(p) && this.sourceExists(p)) {
-          const key = `${p}:${info.line}`;
-          d.location = { name: path.basename(p), path: this.convertDebuggerPathToClient(p) };
-          d.line = this.convertDebuggerLineToClient(info.line);
-          last = key;
-        }
-      } catch {
-        /* no line info */
-      }
-    }
-    void last;
-  }
-
   /** Decodes `count` instructions from addr; unreadable memory yields invalid one-byte entries. */
-  private async decodeForward(addr: number, count: number, resolve?: (a: number) => string | undefined) {
-    const engine = this.requireEngine();
-    const res: ({ address: number; length: number; bytes: Buffer; text: string; invalid: boolean } | DebugProtocol.DisassembledInstruction)[] = [];
-    const decoded: { address: number; length: number; bytes: Buffer; text: string; invalid: boolean }[] = [];
+  private async decodeForward(addr: number, count: number): Promise<Decoded[]> {
+    const out: Decoded[] = [];
     let a = addr;
-    while (decoded.length < count) {
-      const want = Math.min(64 * 1024, (count - decoded.length) * MAX_INSN + MAX_INSN);
+    while (out.length < count) {
+      const want = Math.min(64 * 1024, (count - out.length) * MAX_INSN + MAX_INSN);
       const mem = await this.readMem(a, want);
       if (mem.data.length === 0) {
-        // Unreadable: one invalid placeholder per remaining instruction slot, a byte apart.
-        while (decoded.length < count) {
-          decoded.push({ address: a, length: 1, bytes: Buffer.alloc(0), text: '<unreadable memory>', invalid: true });
-          a += 1;
-        }
+        // Unreadable: one invalid entry per remaining slot, a byte apart.
+        while (out.length < count) out.push(unreadable(a++));
         break;
       }
-      const full = mem.unreadableBytes === 0 && mem.data.length === want;
-      const insns = this.disassembler().decode(mem.data, a, { max: count - decoded.length, resolve, stopShort: full });
+      // Leave an instruction cut off by the end of what was read for the next read.
+      const more = mem.unreadableBytes === 0 && mem.data.length === want;
+      const insns = this.disassembler().decode(mem.data, a, { max: count - out.length, stopShort: more });
       if (insns.length === 0) {
-        decoded.push({ address: a, length: 1, bytes: mem.data.subarray(0, 1), text: '(bad)', invalid: true });
+        out.push({ ...unreadable(a), bytes: mem.data.subarray(0, 1), text: '(bad)', plain: '(bad)' });
         a += 1;
         continue;
       }
-      decoded.push(...insns);
-      const lastI = insns[insns.length - 1];
-      a = lastI.address + lastI.length;
+      out.push(...insns);
+      const last = insns[insns.length - 1];
+      a = last.address + last.length;
     }
-    res.push(...decoded.slice(0, count));
-    return res as { address: number; length: number; bytes: Buffer; text: string; invalid: boolean }[];
+    return out;
   }
 
   /**
    * The `n` instructions that end right before `addr`. x86 cannot be decoded backwards: decode forward
-   * from a known instruction boundary (the start of the function holding the earlier address, else a
-   * guess) and keep the run that lands exactly on addr.
+   * from a known instruction boundary (the start of the function holding the earlier address, or of
+   * the one holding addr) or, failing those, from a few guessed starts, and keep a decoding that lands
+   * exactly on addr.
    */
-  private async instructionsBefore(addr: number, n: number) {
+  private async instructionsBefore(addr: number, n: number): Promise<Decoded[]> {
     const engine = this.requireEngine();
-    const resolve = (x: number) => this.symbolAt(x);
-    const span = n * MAX_INSN + 64;
-    let from = Math.max(0, addr - span);
-    const candidates: number[] = [];
-    try {
-      const info = engine.addressInfo(from);
-      if (info.function && info.offset !== undefined && info.offset <= 1 << 20) candidates.push(from - info.offset);
-    } catch {
-      /* no symbol */
-    }
-    try {
-      const info = engine.addressInfo(Math.max(0, addr - 1));
-      if (info.function && info.offset !== undefined && info.offset <= 1 << 20) candidates.push(addr - 1 - info.offset);
-    } catch {
-      /* no symbol */
-    }
-    for (let k = 0; k < MAX_INSN; k++) candidates.push(from + k);
-    let best: { address: number; length: number; bytes: Buffer; text: string; invalid: boolean }[] = [];
-    for (const start of candidates) {
-      if (start > addr) continue;
-      from = start;
-      const mem = await this.readMem(from, addr - from);
-      if (mem.data.length < addr - from) continue;
-      const insns = this.disassembler().decode(mem.data, from, { resolve });
-      const last = insns[insns.length - 1];
-      const lands = insns.length === 0 ? from === addr : last.address + last.length === addr && !insns.some((i) => i.invalid && i.address + i.length === addr);
-      if (lands) {
-        const take = insns.slice(-n);
-        if (take.length >= n || start !== candidates[0]) {
-          if (take.length > best.length) best = take;
-          if (best.length >= n) break;
-        } else if (take.length > best.length) best = take;
+    const guess = Math.max(0, addr - (n * MAX_INSN + 64));
+    const starts: number[] = [];
+    for (const probe of [guess, Math.max(0, addr - 1)]) {
+      try {
+        const info = engine.addressInfo(probe);
+        if (info.function && info.offset !== undefined && info.offset <= 256 * 1024) starts.push(probe - info.offset);
+      } catch {
+        /* no symbol there */
       }
+    }
+    for (let k = 0; k < MAX_INSN; k++) starts.push(guess + k);
+    let best: Decoded[] = [];
+    for (const start of starts) {
+      if (start > addr || addr - start > 512 * 1024) continue;
+      const mem = await this.readMem(start, addr - start);
+      if (mem.data.length < addr - start) continue;
+      const insns = this.disassembler().decode(mem.data, start);
+      const last = insns[insns.length - 1];
+      const lands = last ? last.address + last.length === addr && !last.invalid : start === addr;
+      if (!lands) continue;
+      const take = insns.slice(-n);
+      if (take.length > best.length) best = take;
+      if (best.length >= n) break;
     }
     return best;
   }
@@ -1440,7 +1444,7 @@ export class BackstepDebugSession extends DebugSession {
   // ================================================================== checkpoints (custom requests)
 
   private async checkpointCreate(): Promise<unknown> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     const c = await engine.checkpoint();
     return { checkpoint: c, message: `checkpoint ${c.id}: fork returned pid ${c.pid}.` };
   }
@@ -1451,7 +1455,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private async checkpointRestart(a: { id?: unknown }): Promise<unknown> {
-    const engine = this.requireStopped();
+    const engine = await this.whenStopped();
     if (!Number.isInteger(a.id)) throw new RequestError('restartCheckpoint: id must be a checkpoint number.');
     const stop = await engine.restartCheckpoint(a.id as number);
     this.invalidate();
@@ -1483,8 +1487,11 @@ function toFormat(f: DebugProtocol.ValueFormat | undefined): ValueFormat | undef
   return f?.hex ? { kind: 'hex' } : undefined;
 }
 
-function invalidInstruction(addr: number): DebugProtocol.DisassembledInstruction {
-  return { address: hexAddr(Math.max(0, addr)), instruction: '<unreadable memory>', presentationHint: 'invalid' };
+/** A decoded instruction (or an invalid placeholder) before conversion to DAP. */
+type Decoded = DecodedInstruction;
+
+function unreadable(address: number): Decoded {
+  return { address, length: 1, bytes: Buffer.alloc(0), text: '<unreadable memory>', plain: '<unreadable memory>', invalid: true, isCall: false, isBranch: false };
 }
 
 /** Splits a command line string into arguments (double/single quotes, backslash escapes). */

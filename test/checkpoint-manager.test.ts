@@ -143,7 +143,10 @@ describe('restart', () => {
     const outPath = tmpFile('out.txt');
     const out = fs.openSync(outPath, 'w+');
     const args = ['9', input];
-    const l = await launchTo(tracer, 'ckpt', 'tick', args, [-1, out, -1]);
+    // stdin and stderr explicitly /dev/null: inherited ones may be regular files (CI logs) and would be
+    // listed among the checkpoint's files.
+    const devnull = fs.openSync('/dev/null', 'r+');
+    const l = await launchTo(tracer, 'ckpt', 'tick', args, [devnull, out, devnull]);
     const { inf } = l;
     await inf.cont();
     await inf.cont(); // third tick: i = 2, three bytes read, two lines written

@@ -87,6 +87,29 @@ describe('DAP attach, pause, detach, terminate', () => {
     }
   });
 
+  test('SIGTERM to the adapter detaches from an attached process (it runs on) and exits', async () => {
+    const spin = await startSpin();
+    const c = new Client();
+    await c.start();
+    try {
+      await c.initializeRequest({ adapterID: 'backstep', pathFormat: 'path' });
+      const initialized = c.waitForEvent('initialized');
+      const attached = c.attachRequest({ processId: spin.pid } as never);
+      await initialized;
+      await c.configurationDoneRequest();
+      await attached;
+      await c.nextEvent('stopped', () => true, 15000, 0);
+      const adapterExit = new Promise<number | null>((r) => c.adapterProcess.once('exit', (code) => r(code)));
+      c.adapterProcess.kill('SIGTERM');
+      expect(await adapterExit).toBe(143);
+      expect(tracerOf(spin.pid)).toBe(0);
+      expect(procState(spin.pid)).toMatch(/[RS]/);
+    } finally {
+      spin.child.kill('SIGKILL');
+      await spin.exit;
+    }
+  });
+
   test('pause a launched program, then terminate it', async () => {
     const c = new Client();
     await c.start();
@@ -94,7 +117,10 @@ describe('DAP attach, pause, detach, terminate', () => {
       await c.launchWith({ program: SPIN });
       const proc = await c.nextEvent('process', () => true, 15000, 0);
       const pid = proc.body.systemProcessId as number;
-      await new Promise((r) => setTimeout(r, 100));
+      // spin prints its pid once it is in main's loop.
+      await c.nextEvent('output', (e) => e.body.category === 'stdout', 15000, 0);
+      // While it runs, the client still sees a thread to pause.
+      expect((await c.threadsRequest()).body.threads.map((t) => t.id)).toEqual([pid]);
       const paused = c.stopped('pause');
       await c.pauseRequest({ threadId: pid });
       const s = await paused;

@@ -166,6 +166,56 @@ describe('DAP breakpoints (gdb as oracle)', () => {
     }
   });
 
+  test('a breakpoint in a shared library is pending until the library loads, then verified by an event', async () => {
+    const uselib = fixture('uselib');
+    const libC = path.join(ROOT, 'fixtures', 'src', 'libshape.c');
+    const g = gdb(['set breakpoint pending on', 'break libshape.c:6', 'run', 'p w', 'p h', 'info breakpoints'], uselib);
+    const [w, h] = gdbValues(g);
+    const c = new Client();
+    await c.start();
+    try {
+      let bp: { id?: number; verified: boolean; line?: number } = { verified: true };
+      await c.launchWith({ program: uselib, cwd: path.dirname(uselib) }, async (cl) => {
+        const r = await cl.setBreakpointsRequest({ source: { path: libC }, breakpoints: [{ line: 6 }] });
+        bp = r.body.breakpoints[0];
+      });
+      // libshape.so is not loaded before the program runs.
+      expect(bp.verified).toBe(false);
+      const changed = await c.nextEvent('breakpoint', (e) => e.body.breakpoint.id === bp.id && e.body.breakpoint.verified, 15000, 0);
+      expect(changed.body.reason).toBe('changed');
+      expect(changed.body.breakpoint.line).toBe(6);
+      const s = await c.stopped('breakpoint');
+      expect(s.body.hitBreakpointIds).toEqual([bp.id]);
+      const f = await c.topFrame(s.body.threadId!);
+      expect([f.name, f.line, f.source?.path]).toEqual(['shape_area', 6, libC]);
+      const args = await c.scopeVars(f.id, 'Arguments');
+      expect([args.get('w')?.value, args.get('h')?.value]).toEqual([w, h]);
+    } finally {
+      await c.finish();
+    }
+  });
+
+  test('a breakpoint set from the debug console reaches the client as a new breakpoint', async () => {
+    const c = new Client();
+    await c.start();
+    try {
+      await c.launchWith({ program: LOOP, args: ['3'], stopOnEntry: true });
+      const s = await c.stopped('entry');
+      const f = await c.topFrame(s.body.threadId!);
+      const out = await c.repl('break hot', f.id);
+      const gdbOut = /Breakpoint 1 at 0x[0-9a-f]+: file (\S+), line (\d+)\./.exec(gdb(['break hot', 'run', 'info breakpoints'], LOOP))!;
+      expect(out).toMatch(new RegExp(`^Breakpoint (\\d+) at 0x[0-9a-f]+: file ${gdbOut[1].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}, line ${gdbOut[2]}\\.$`));
+      const ev = await c.nextEvent('breakpoint', (e) => e.body.reason === 'new', 5000, 0);
+      expect(ev.body.breakpoint.line).toBe(Number(gdbOut[2]));
+      expect(ev.body.breakpoint.verified).toBe(true);
+      const stopped = c.stopped('breakpoint');
+      await c.continueRequest({ threadId: s.body.threadId! });
+      expect((await stopped).body.hitBreakpointIds).toEqual([ev.body.breakpoint.id]);
+    } finally {
+      await c.finish();
+    }
+  });
+
   test('setBreakpoints on a source file that does not exist: error response naming the file', async () => {
     const c = new Client();
     await c.start();

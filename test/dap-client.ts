@@ -129,6 +129,10 @@ export class Client extends DebugClient {
     return new Map(vars.body.variables.map((v) => [v.name, v]));
   }
 
+  setExpressionRequest(args: DebugProtocol.SetExpressionArguments): Promise<DebugProtocol.SetExpressionResponse> {
+    return this.customRequest('setExpression', args) as Promise<DebugProtocol.SetExpressionResponse>;
+  }
+
   async repl(expression: string, frameId?: number): Promise<string> {
     const r = await this.evaluateRequest({ expression, context: 'repl', frameId });
     return r.body.result;

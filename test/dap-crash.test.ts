@@ -3,7 +3,8 @@
 // kill the program (exit code 128+11, as a shell reports it). With the SIGSEGV filter off it just dies.
 import { spawnSync } from 'child_process';
 import { Client, gdb } from './dap-client';
-import { fixture } from './helpers';
+import * as path from 'path';
+import { fixture, ROOT } from './helpers';
 
 jest.setTimeout(60000);
 
@@ -54,6 +55,23 @@ describe('DAP: a crashing program', () => {
       expect(exited.body.exitCode).toBe(128 + 11);
       expect(c.events.some((e) => e.event === 'stopped')).toBe(false);
       await expect(c.setExceptionBreakpointsRequest({ filters: ['bogus'] })).rejects.toThrow(/Unknown exception filter 'bogus'/);
+    } finally {
+      await c.finish();
+    }
+  });
+
+  test('noDebug (Run Without Debugging): no stop, even on the crash; breakpoints are not set', async () => {
+    const c = new Client();
+    await c.start();
+    try {
+      await c.launchWith({ program: CRASH, noDebug: true, stopOnEntry: true }, async (cl) => {
+        const r = await cl.setBreakpointsRequest({ source: { path: path.join(ROOT, 'fixtures', 'src', 'crash.c') }, breakpoints: [{ line: 8 }] });
+        expect(r.body.breakpoints[0].verified).toBe(false);
+      });
+      const exited = await c.nextEvent('exited', () => true, 15000, 0);
+      expect(exited.body.exitCode).toBe(128 + 11);
+      expect(c.events.some((e) => e.event === 'stopped')).toBe(false);
+      expect(c.stdoutText).toBe('about to crash\n');
     } finally {
       await c.finish();
     }

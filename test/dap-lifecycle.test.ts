@@ -4,7 +4,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Client } from './dap-client';
+import { Client, gdb } from './dap-client';
 import { fixture, isGoneOrZombie, ROOT, waitUntil } from './helpers';
 
 jest.setTimeout(60000);
@@ -47,6 +47,23 @@ describe('DAP session life cycle', () => {
     }
   });
 
+  test('stopAt entry stops at the first instruction, where gdb starti stops', async () => {
+    const g = gdb(['starti', 'python print("PC %d %s" % (gdb.selected_frame().pc(), gdb.selected_frame().name()))'], LOOP);
+    const [, pc, name] = /^PC (\d+) (\S+)$/m.exec(g)!;
+    const c = new Client();
+    await c.start();
+    try {
+      await c.launchWith({ program: LOOP, stopAt: 'entry' });
+      const s = await c.stopped('entry');
+      const f = await c.topFrame(s.body.threadId!);
+      expect([f.name, Number(f.instructionPointerReference)]).toEqual([name, Number(pc)]);
+      // No source for the dynamic linker's entry: the client shows disassembly.
+      expect(f.source).toBeUndefined();
+    } finally {
+      await c.finish();
+    }
+  });
+
   test('threads: thread events, one DAP thread per task, each with its own stack', async () => {
     const c = new Client();
     await c.start();
@@ -66,12 +83,20 @@ describe('DAP session life cycle', () => {
       expect(workerStack.body.stackFrames[0].name).toBe('worker');
       const mainStack = await c.stackTraceRequest({ threadId: pid });
       expect(mainStack.body.stackFrames.map((f) => f.name)).toContain('main');
+      // After the joins (line 24) the workers are gone: 'exited' thread events, one thread left.
+      await c.setBreakpointsRequest({ source: { path: path.join(ROOT, 'fixtures', 'src', 'threads.c') }, breakpoints: [{ line: 24 }] });
+      const since = c.events.length;
+      const joined = c.stopped('breakpoint');
+      await c.continueRequest({ threadId: s.body.threadId! });
+      await joined;
+      const gone = c.events.slice(since).filter((e) => e.event === 'thread' && e.body.reason === 'exited').map((e) => e.body.threadId);
+      expect(gone).toEqual(expect.arrayContaining(started));
+      expect((await c.threadsRequest()).body.threads.map((t) => t.id)).toEqual([pid]);
       // Let the program finish: the exit code is the program's verdict on its own sums.
       await c.setBreakpointsRequest({ source: { path: path.join(ROOT, 'fixtures', 'src', 'threads.c') }, breakpoints: [] });
-      const since = c.events.length;
-      await c.continueRequest({ threadId: s.body.threadId! });
-      expect((await c.nextEvent('exited', () => true, 20000, since)).body.exitCode).toBe(0);
-      expect(c.events.slice(since).some((e) => e.event === 'thread' && e.body.reason === 'exited')).toBe(true);
+      const since2 = c.events.length;
+      await c.continueRequest({ threadId: pid });
+      expect((await c.nextEvent('exited', () => true, 20000, since2)).body.exitCode).toBe(0);
     } finally {
       await c.finish();
     }

@@ -129,6 +129,24 @@ describe('DAP memory and disassembly', () => {
     expect(bytes).toEqual(fileBytes(LOOP, pc - PIE_BASE, bytes.length));
   });
 
+  test('disassembling far backwards crosses functions and stays on objdump\'s instruction boundaries', async () => {
+    const f = await c.topFrame(threadId);
+    const pc = Number(f.instructionPointerReference);
+    const r = await c.disassembleRequest({ memoryReference: f.instructionPointerReference!, instructionOffset: -40, instructionCount: 60 });
+    const insns = r.body!.instructions;
+    expect(insns.length).toBe(60);
+    expect(Number(insns[40].address)).toBe(pc);
+    const first = Number(insns[0].address) - PIE_BASE;
+    const od = objdumpAt(LOOP, first, Number(insns[59].address) - PIE_BASE + 16);
+    const symbols = new Set(insns.map((i) => i.symbol));
+    expect(symbols.has('hot')).toBe(true);
+    expect(symbols.size).toBeGreaterThan(1);
+    for (const i of insns) {
+      const link = Number(i.address) - PIE_BASE;
+      expect([link.toString(16), od.has(link)]).toEqual([link.toString(16), true]);
+    }
+  });
+
   test('disassemble of unreadable memory returns invalid instructions, still the count asked for', async () => {
     const r = await c.disassembleRequest({ memoryReference: '0x10', instructionCount: 5 });
     const insns = r.body!.instructions;

@@ -107,6 +107,18 @@ describe('DAP session on the demo fixture (gdb as oracle)', () => {
     expect((await c.evaluateRequest({ expression: 'acct->balance', frameId: f0.id, context: 'hover' })).body.result).toBe(bal);
     expect(await c.repl('p acct->balance', f0.id)).toBe(bal);
     expect(await c.repl('acct->balance + amount', f0.id)).toBe(sum);
+    expect((await c.evaluateRequest({ expression: 'amount', frameId: f0.id, context: 'clipboard' })).body.result).toBe('10');
+  });
+
+  test('setExpression assigns through an lvalue expression (then restores it)', async () => {
+    const f0 = await c.topFrame(threadId);
+    const old = (await c.evaluateRequest({ expression: 'acct->deposits', frameId: f0.id, context: 'watch' })).body.result;
+    const r = await c.setExpressionRequest({ expression: 'acct->deposits', value: '6 + 1', frameId: f0.id });
+    expect(r.body.value).toBe('7');
+    expect((await c.evaluateRequest({ expression: 'acct->deposits * 2', frameId: f0.id, context: 'watch' })).body.result).toBe('14');
+    await expect(c.setExpressionRequest({ expression: 'amount + 1', value: '3', frameId: f0.id })).rejects.toThrow(/lvalue|assign/i);
+    await c.setExpressionRequest({ expression: 'acct->deposits', value: old, frameId: f0.id });
+    expect((await c.evaluateRequest({ expression: 'acct->deposits', frameId: f0.id, context: 'watch' })).body.result).toBe(old);
   });
 
   test('setVariable, then next/next/stepOut/next/next/stepIn/stepIn/stepIn(instruction) land where gdb does', async () => {

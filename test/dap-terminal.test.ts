@@ -83,6 +83,16 @@ describe('DAP program stdio', () => {
       } finally {
         await c.finish();
       }
+      // stdout and stderr to one file: both land there, neither overwrites the other.
+      const c3 = new Client();
+      await c3.start();
+      try {
+        await c3.launchWith({ program: ECHO, cwd: dir, stdio: { stdin: 'in.txt', stdout: 'both.txt', stderr: 'both.txt' } });
+        await c3.nextEvent('exited', () => true, 15000, 0);
+        expect(fs.readFileSync(path.join(dir, 'both.txt'), 'utf8')).toBe(native.stdout + native.stderr);
+      } finally {
+        await c3.finish();
+      }
       // A redirection that cannot be opened is a launch error.
       const c2 = new Client();
       await c2.start();

@@ -102,6 +102,18 @@ export class MiClient {
     return this.waitFor((l) => l.startsWith('*stopped'), ms, from);
   }
 
+  /**
+   * Waits for the next *stopped record and the prompt that follows it (mi-async off: gdb and backstep
+   * both print one), so records written right after *stopped (e.g. =breakpoint-deleted) belong to this
+   * command even when they arrive in a later read of the pipe.
+   */
+  async stoppedAndPrompt(from: number, ms = 15000): Promise<string> {
+    const stop = await this.stopped(from, ms);
+    const at = this.lines.findIndex((l, i) => i >= from && l.startsWith('*stopped'));
+    await this.waitFor((l) => l === '(gdb) ', ms, at + 1);
+    return stop;
+  }
+
   mark(): number {
     return this.lines.length;
   }

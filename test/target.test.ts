@@ -87,6 +87,37 @@ describe('launch and run', () => {
     await inf.kill();
   });
 
+  test('range stepping runs a whole function in the tracer and stops at the return address', async () => {
+    const bin = fixture('loop');
+    const inf = await tracer.launch({ program: bin, args: ['2'], stdio: [-1, -1, -1] });
+    const bias = loadBias(inf.pid, bin);
+    const hot = bias + nmAddress(bin, 'hot');
+    // hot()'s extent and its last instruction (ret), from objdump.
+    const dis = execFileSync('objdump', ['-d', '--no-show-raw-insn', bin], { encoding: 'utf8' });
+    const body = dis.split(/\n\n/).find((b) => b.includes('<hot>:'))!;
+    const insns = body
+      .split('\n')
+      .map((l) => /^\s+([0-9a-f]+):\s+(\S+)/.exec(l))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => ({ addr: parseInt(m[1], 16) + bias, op: m[2] }));
+    const ret = insns[insns.length - 1];
+    expect(ret.op).toBe('ret');
+    await inf.setBreakpoint(hot);
+    await inf.cont();
+    const regs = await inf.getRegisters();
+    const returnAddress = Number(inf.readMemorySync(regs.sp, 8).readBigUInt64LE(0));
+    const r = await inf.stepRange(hot, ret.addr + 1);
+    expect(r.event).toMatchObject({ kind: 'step', pc: returnAddress });
+    expect(r.prevPc).toBe(ret.addr);
+    expect(r.steps).toBe(insns.length); // every instruction of hot() once: it has no branches
+    // A stop address inside the range ends it early.
+    await inf.cont(); // second call
+    const early = await inf.stepRange(hot, ret.addr + 1, { stopAt: [insns[3].addr] });
+    expect(early.event).toMatchObject({ kind: 'step', pc: insns[3].addr });
+    expect(early.steps).toBe(3);
+    await inf.kill();
+  });
+
   test('memory reads match the ELF file, and breakpoints are invisible in them', async () => {
     const bin = fixture('loop');
     const inf = await tracer.launch({ program: bin, stdio: [-1, -1, -1] });

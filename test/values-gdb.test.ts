@@ -4,6 +4,7 @@
 // convenience variables, assignments, and error messages.
 import { Tracer } from '../src/target';
 import { args, evaluate, formatValue, formatVariable, locals, ValueStore } from '../src/engine/values/api';
+import type { FormatOptions } from '../src/engine/values/api';
 import { leftoverTracees } from './helpers';
 import { fixture, gdbPrint, GdbResult, GdbStep, stopAt } from './values-helpers';
 
@@ -24,13 +25,20 @@ interface Case {
   location: string;
   args?: string[];
   steps: GdbStep[];
+  /** Stop at the Nth hit of the breakpoint. */
+  hits?: number;
+  /** gdb settings (`set print pretty on`...) and the matching FormatOptions. */
+  setup?: string[];
+  format?: FormatOptions;
 }
+
+const LETTERS: Record<string, FormatOptions['format']> = { x: 'hex', d: 'decimal', u: 'unsigned', o: 'octal', t: 'binary', c: 'char', a: 'address', z: 'zero-hex', f: 'float' };
 
 /** Runs a case under gdb and under backstep; returns the mismatches (empty when identical). */
 async function compare(c: Case): Promise<{ mismatches: string[]; compared: number }> {
   const bin = fixture(c.binary);
-  const gdb = gdbPrint(bin, c.location, c.steps, { args: c.args });
-  const stop = await stopAt(tracer, bin, c.location, { args: c.args, env: gdb.env });
+  const gdb = gdbPrint(bin, c.location, c.steps, { args: c.args, setup: c.setup, hits: c.hits });
+  const stop = await stopAt(tracer, bin, c.location, { args: c.args, env: gdb.env, hits: c.hits });
   const store = new ValueStore();
   const mismatches: string[] = [];
   let compared = 0;
@@ -39,8 +47,8 @@ async function compare(c: Case): Promise<{ mismatches: string[]; compared: numbe
       const frame = stop.frames[st.frame ?? 0];
       const info = gdb.info[si];
       if (info) {
-        const a = args(frame).map((nv) => formatVariable(nv)).join('\n');
-        const l = locals(frame).map((nv) => formatVariable(nv)).join('\n');
+        const a = args(frame).map((nv) => formatVariable(nv, c.format)).join('\n');
+        const l = locals(frame).map((nv) => formatVariable(nv, c.format)).join('\n');
         const ours = { args: (a || 'No arguments.') + '\n', locals: (l || 'No locals.') + '\n' };
         compared += 2;
         if (ours.args !== info.args) mismatches.push(`[${c.name} #${st.frame ?? 0}] info args\n    gdb:  ${JSON.stringify(info.args)}\n    ours: ${JSON.stringify(ours.args)}`);
@@ -50,9 +58,11 @@ async function compare(c: Case): Promise<{ mismatches: string[]; compared: numbe
         const want: GdbResult = gdb.results[si][ei];
         let got: GdbResult;
         try {
-          const v = evaluate(e, { frame, modules: stop.modules, store });
+          // `/x expr` is print/x.
+          const m = /^\/([a-z]) (.*)$/.exec(e);
+          const v = evaluate(m ? m[2] : e, { frame, modules: stop.modules, store });
           store.record(v);
-          got = { value: formatValue(v) };
+          got = { value: formatValue(v, { ...c.format, throwErrors: true, ...(m ? { format: LETTERS[m[1]] } : {}) }) };
         } catch (err) {
           got = { error: (err as Error).message };
         }
@@ -139,7 +149,7 @@ const TYPES_O2: Case = {
       info: true,
       exprs: [
         's', 'op', 'scale', 'calls', 'sum', 'tag', 'f', 'ok', 'inner', '*s', 's->corners[1].y', 'scale * 2', 'tag + 1', '&sum', '&scale',
-        '$rdi', '$rdi == (long)s', 'op(2, 3)', 'sizeof(sum)', 'sum + 1', 'f * 2', 'file_static', 'global_shape.num', 'ratio', 'matrix[1]',
+        '$rdi', '$rdi == (long)s', 'sizeof(sum)', 'sum + 1', 'f * 2', 'file_static', 'global_shape.num', 'ratio', 'matrix[1]',
       ],
     },
     { frame: 1, info: true, exprs: ['b', 'c', 'local', 'r', 'local.color', '$pc', 'matrix[1][2] + 1'] },
@@ -165,7 +175,7 @@ const CLASSES_MEASURE: Case = {
       info: true,
       exprs: [
         'r', 'v', 'w', '&r', '&v', 'r.w_', 'r.name', 'r.h_ * r.w_', 'sizeof(geo::Rect)', '(geo::Shape*)&r', '*(geo::Shape*)&r', 'v.x + w.y',
-        'r.Shape::name', 'hits', 'a', 't', '(geo::Rect *)(geo::Shape *)&r', 'sizeof(geo::Vec)', '&r.h_', '*&r.h_', 'geo::counter',
+        'hits', 'a', 't', '(geo::Rect *)(geo::Shape *)&r', 'sizeof(geo::Vec)', '&r.h_', '*&r.h_', 'geo::counter',
       ],
     },
   ],
@@ -198,7 +208,7 @@ const VALUES_USE: Case = {
         '&out.in[1]', 'out.pin', '*out.pin', '&longstr', '&longstr[5]', 'longstr + 5', '&big[3]', 'twice', '&ops[1]', '*ops@2',
         'bits.sc', 'bits.wide', 'bits.mid + 1', 'bits.flag', '(char)bits.sc', 'deep.d2.d3.c', 'sizeof(struct outer)', 'sizeof(bits)',
         '(enum perm)3', '(enum perm)16', '(enum mode)-1', '(trio)3', 'P_READ | P_WRITE', 'M_NEG', 'M_AUTO * 2', 'perms == 5',
-        'strs[1]', '*strs@2', 'strs[0][1]', 'ops[1](4)', 'head->next->value', 'sizeof(node_t)', '(long)sizeof(longstr)', 'vp + 1',
+        'strs[1]', '*strs@2', 'strs[0][1]', 'head->next->value', 'sizeof(node_t)', '(long)sizeof(longstr)', 'vp + 1',
         '(struct node *)vp', '*(struct node *)vp', '((struct node *)vp)->next', 'ull + 1', 'llmin - 1', 'sh * sh', 'ush * ush',
         'ld_third == ld_third', 'fl_special[2] == fl_special[2]', 'db_special[0] > 1e308', '-db_special[0]', '1.0/0', '-1.0/0',
         'wide.b', 'wide.d', 'ubytes[3]', 'sbytes[1]', 'runs[1]@12', 'big[25]@10', '*big@40', 'longstr[99]@3', 'local_buf', 'nums', 'total',
@@ -280,13 +290,105 @@ const MULTI: Case = {
   ],
 };
 
+const FORMATS: Case = {
+  name: 'values@use print/FMT',
+  binary: 'values',
+  location: 'use',
+  steps: [
+    {
+      frame: 0,
+      exprs: [
+        '/x bits', '/d perms', '/x ubytes', '/c runs', '/x grid', '/t 255', '/o ull', '/x llmin', '/x sh', '/u sh', '/z sh', '/a opp', '/a head',
+        '/x out', '/f 3', '/x 1.5', '/c 200', '/x -1', '/d (char)-1', '/x o', '/d o', '/x *o', '/o 0', '/t 0', '/x fl_special', '/d fl_special',
+        '/u sbytes', '/x wide', '/c 65', '/x esc', '/d buf20', '/x u128', '/x i128', '/d u128', '/t sh', '/o sh', '/x bits.sc', '/z 0', '/x perms',
+        '/x mode_odd', '/c wc', '/x ld', '/f ull', '/f sh', '/x cplx', '/a 0', '/a main', '/x (char)1', '/s buf20', '/s msg', '/x msg', '/d msg',
+        '/x strs', '/a strs', '/u -1', '/d 4294967295', '/x flags', '/d flags', '/x zeros', '/c ubytes', '/x local_buf', '/z ubytes', '/t ubytes[5]',
+        '/o ubytes', '/x deep', '/f db_special', '/x db_special[1]', '/c 955', '/x n1', '/a n1.next', '/u bits', '/x tri', '/d tri', '/x nullstr',
+        '/x twice', '/a twice', '/f 1.5', '/f 2', '/f (char)65', '/c -5', '/x -5', '/o -5', '/t -5', '/z -5', '/d 0x80000000', '/u 0x80000000',
+      ],
+    },
+  ],
+};
+
+const PRETTY: Case = {
+  name: 'values@use pretty',
+  binary: 'values',
+  location: 'use',
+  setup: ['set print pretty on'],
+  format: { pretty: true },
+  steps: [{ frame: 0, info: true, exprs: ['out', 'bits', 'deep', 'n1', 'grid', '*o', 'strs', 'wide', 'runs', 'big', '/x deep', 'o->in'] }],
+};
+
+const PRETTY_CPP: Case = {
+  name: 'values_cpp@consume pretty',
+  binary: 'values_cpp',
+  location: 'consume',
+  setup: ['set print pretty on'],
+  format: { pretty: true },
+  steps: [{ frame: 0, info: true, exprs: ['m', 'h', '*pm', 'c', 'ibox', 'asBase'] }, { frame: 1, info: true, exprs: ['he', 'm'] }],
+};
+
+const TYPES_FORMATS: Case = {
+  name: 'types@inspect print/FMT',
+  binary: 'types',
+  location: 'inspect',
+  steps: [
+    {
+      frame: 0,
+      exprs: [
+        '/x *s', '/x s', '/x matrix', '/x ratio', '/f ratio', '/a &global_shape.corners[1]', '/x global_shape.fl', '/d global_shape.color',
+        '/x global_shape.color', '/c global_shape.num.bytes', '/x op', '/d op', '/a op', '/x scale', '/o scale', '/t scale', '/c scale',
+        '/x cv_value', '/x tag', '/d ok', '/x ok', '/x f', '/f f', '/a $pc', '/x $sp', '/x $eflags', '/d $eflags', '/x $rip',
+      ],
+    },
+  ],
+};
+
+const VALUES_O2: Case = {
+  name: 'values_O2@use',
+  binary: 'values_O2',
+  location: 'use',
+  steps: [
+    { frame: 0, info: true, exprs: ['o', 'b', 'list', 'msg', 'scale', 'total', 'local_buf', 'nums', 'scaled', '*o', 'o->in[1]', 'scale * 4', '$xmm0', '&total', 'nums[1]'] },
+    { frame: 1, info: true, exprs: ['r', 'out.id', 'head', '$pc'] },
+  ],
+};
+
+const CLASSES_O2: Case = {
+  name: 'classes_O2@measure',
+  binary: 'classes_O2',
+  location: 'measure',
+  steps: [
+    { frame: 0, info: true, exprs: ['s', 'hits', 'a', 's.name', 'geo::counter', 'hits + 1'] },
+    { frame: 1, info: true, exprs: ['r', 'v', 'w', 'hits', 't', 'r.w_ * r.h_', 'v.x'] },
+  ],
+};
+
+const UNWIND_O2: Case = {
+  name: 'unwind_O2@recurse, third hit (recursion, entry values)',
+  binary: 'unwind_O2',
+  location: 'recurse',
+  hits: 3,
+  args: ['recurse', '4'],
+  steps: [0, 1, 2, 3, 4].map((f) => ({ frame: f, info: true, exprs: f < 3 ? ['n', 'a', 'b', 'n + a', 'r', 'sink', '$rdi', '$rbx'] : f === 3 ? ['depth', 'r'] : ['argc', 'argv'] })),
+};
+
+const SETTINGS: Case = {
+  name: 'values@use set print elements/repeats/max-depth',
+  binary: 'values',
+  location: 'use',
+  setup: ['set print elements 4', 'set print repeats 3', 'set print max-depth 1'],
+  format: { printElements: 4, repeats: 3, maxDepth: 1 },
+  steps: [{ frame: 0, info: true, exprs: ['longstr', 'big', 'runs', 'buf20', 'esc', 'grid', 'strs', 'msg', 'deep', 'out', 'n1', 'zeros', 'ubytes', 'flags', 'wstr', '*o'] }],
+};
+
 describe('print, compared with gdb', () => {
   test('types: arguments, locals, globals, members, arithmetic, casts, @, registers, history, errors, assignment', async () => {
     const { mismatches, compared } = await compare(TYPES_INSPECT);
     expect(compared).toBeGreaterThan(250);
     expect(mismatches).toEqual([]);
   });
-  test.each([TYPES_O2, CLASSES_MEASURE, CLASSES_AREA, VALUES_USE, VALUES_CPP, DEMO, LOOP, LOOP_O2, USELIB, MULTI].map((c) => [c.name, c]))('%s', async (_n, c) => {
+  test.each([SETTINGS, VALUES_O2, CLASSES_O2, UNWIND_O2, FORMATS, TYPES_FORMATS, PRETTY, PRETTY_CPP, TYPES_O2, CLASSES_MEASURE, CLASSES_AREA, VALUES_USE, VALUES_CPP, DEMO, LOOP, LOOP_O2, USELIB, MULTI].map((c) => [c.name, c]))('%s', async (_n, c) => {
     const { mismatches, compared } = await compare(c as Case);
     expect(compared).toBeGreaterThan(5);
     expect(mismatches).toEqual([]);

@@ -5,7 +5,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SymbolFile } from '../src/symbols';
+import { DW_TAG, SymbolFile } from '../src/symbols';
 import { dwarfRegsFromUserRegRecord, ModuleMap, MappedFile, unwind } from '../src/symbols/unwind';
 import { ElfFile } from '../src/symbols/elf';
 import { Inferior, Tracer } from '../src/target';
@@ -48,7 +48,7 @@ function parseEnviron(buf: Buffer): Record<string, string> {
  * Runs `binary` under gdb to `location` (a `break` argument), then for each step selects the frame
  * and prints each expression through gdb's Python API. Also returns the inferior's environment.
  */
-export function gdbPrint(binary: string, location: string, steps: GdbStep[], opts: { args?: string[]; setup?: string[] } = {}): GdbRun {
+export function gdbPrint(binary: string, location: string, steps: GdbStep[], opts: { args?: string[]; setup?: string[]; hits?: number } = {}): GdbRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bs-values-'));
   try {
     const spec = path.join(dir, 'steps.json');
@@ -74,7 +74,7 @@ for st in steps:
     r = []
     for e in st['exprs']:
         try:
-            s = gdb.execute('print ' + e, to_string=True)
+            s = gdb.execute('print' + (e if e.startswith('/') else ' ' + e), to_string=True)
             i = s.find(' = ')
             r.append({'value': s[i + 3:].rstrip('\\n') if i >= 0 else s.rstrip('\\n')})
         except gdb.error as ex:
@@ -86,12 +86,42 @@ json.dump({'env': env, 'results': res, 'info': info}, open(${JSON.stringify(out)
     const args = opts.args ?? [];
     execFileSync(
       'gdb',
-      ['-batch', '-nx', '-ex', 'set startup-with-shell off', '-ex', 'set debuginfod enabled off', ...(opts.setup ?? []).flatMap((c) => ['-ex', c]), '-ex', `break ${location}`, '-ex', 'run', '-ex', `source ${py}`, '-ex', 'kill', '--args', binary, ...args],
+      ['-batch', '-nx', '-ex', 'set startup-with-shell off', '-ex', 'set debuginfod enabled off', ...(opts.setup ?? []).flatMap((c) => ['-ex', c]), '-ex', `break ${location}`, ...(opts.hits && opts.hits > 1 ? ['-ex', `ignore 1 ${opts.hits - 1}`] : []), '-ex', 'run', '-ex', `source ${py}`, '-ex', 'kill', '--args', binary, ...args],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 },
     );
     if (!fs.existsSync(out)) throw new Error(`gdb did not stop at ${location} in ${binary}`);
     const j = JSON.parse(fs.readFileSync(out, 'utf8')) as { env: string; results: GdbResult[][]; info: GdbRun['info'] };
     return { env: parseEnviron(Buffer.from(j.env, 'latin1')), args, results: j.results, info: j.info.map((x) => x ?? undefined) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Prints expressions with gdb on a program that is not running (constants, globals from the file). */
+export function gdbPrintStatic(binary: string, exprs: string[], setup: string[] = [], command = 'print'): GdbResult[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bs-values-'));
+  try {
+    const spec = path.join(dir, 'exprs.json');
+    fs.writeFileSync(spec, JSON.stringify(exprs));
+    const out = path.join(dir, 'out.json');
+    const py = path.join(dir, 'run.py');
+    fs.writeFileSync(
+      py,
+      `
+import gdb, json
+res = []
+for e in json.load(open(${JSON.stringify(spec)})):
+    try:
+        s = gdb.execute(${JSON.stringify(command)} + (e if e.startswith('/') else ' ' + e), to_string=True)
+        i = s.find(' = ')
+        res.append({'value': s[i + 3:].rstrip('\\n') if i >= 0 else s.rstrip('\\n')})
+    except gdb.error as ex:
+        res.append({'error': str(ex)})
+json.dump(res, open(${JSON.stringify(out)}, 'w'))
+`,
+    );
+    execFileSync('gdb', ['-batch', '-nx', ...setup.flatMap((c) => ['-ex', c]), '-ex', `source ${py}`, binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 });
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as GdbResult[];
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -158,7 +188,35 @@ export async function stopAt(tracer: Tracer, binary: string, location: string, o
       break;
     }
   }
-  const addr = breakAddress(sf, location) + bias;
+  let addr: number;
+  const inExe = /:\d+$/.test(location) || sf.breakpointAddressForFunction(location);
+  if (inExe) addr = breakAddress(sf, location) + bias;
+  else {
+    // A function in a shared library: run to main (libraries are mapped by then) and look there.
+    const mainAddr = breakAddress(sf, 'main') + bias;
+    await inf.setBreakpoint(mainAddr);
+    const ev = await inf.cont();
+    if (ev.kind !== 'breakpoint') throw new Error(`expected a breakpoint stop at main, got ${ev.kind}`);
+    await inf.removeBreakpoint(mainAddr);
+    const libs = new ModuleMap(mappings(inf.pid), (p) => {
+      try {
+        return ElfFile.open(p);
+      } catch {
+        return undefined;
+      }
+    });
+    let found: number | undefined;
+    for (const m of libs.modules) {
+      const ls = symbolFileFor(m.path);
+      const loc = ls?.breakpointAddressForFunction(location);
+      if (loc) {
+        found = loc.address + m.loadBias;
+        break;
+      }
+    }
+    if (found === undefined) throw new Error(`no function ${location}`);
+    addr = found;
+  }
   await inf.setBreakpoint(addr);
   for (let i = 0; i < (opts.hits ?? 1); i++) {
     const ev = await inf.cont();
@@ -200,27 +258,38 @@ export async function stopAt(tracer: Tracer, binary: string, location: string, o
   }
   mem.modules = modules;
   const pending: { reg: number; value: bigint }[] = [];
-  const frames: FrameContext[] = phys.map((f, i) => {
+  // gdb's frames: each physical frame expanded into one frame per inlined call at its pc.
+  const frames: FrameContext[] = [];
+  const physIndex: number[] = [];
+  phys.forEach((f, i) => {
     const s = f.module ? symbolFileFor(f.module.path) : undefined;
-    const ctx: FrameContext = {
-      level: i,
-      pc: f.pc,
-      lookupPc: f.lookupPc,
-      regs: new Map(f.regs),
-      cfa: f.cfa,
-      module: s ? { symbolFile: s, loadBias: f.module!.loadBias } : undefined,
-      memory: mem,
-    };
-    if (i === 0) {
-      ctx.regBytes = (r: number) => (r >= 17 && r <= 32 ? Buffer.from(fp.xmm(r - 17)) : r >= 33 && r <= 40 ? Buffer.from(fp.st(r - 33)) : undefined);
-      ctx.setRegister = (reg, value) => {
-        pending.push({ reg, value });
+    const bias = f.module?.loadBias ?? 0;
+    const inlines = s ? s.scopeAt(f.lookupPc - bias).filter((d) => d.tag === DW_TAG.inlined_subroutine).length : 0;
+    for (let depth = 0; depth <= inlines; depth++) {
+      const ctx: FrameContext = {
+        level: frames.length,
+        pc: f.pc,
+        lookupPc: f.lookupPc,
+        regs: new Map(f.regs),
+        cfa: f.cfa,
+        module: s ? { symbolFile: s, loadBias: bias } : undefined,
+        inlineDepth: depth,
+        memory: mem,
       };
+      if (i === 0) {
+        ctx.regBytes = (r: number) => (r >= 17 && r <= 32 ? Buffer.from(fp.xmm(r - 17)) : r >= 33 && r <= 40 ? Buffer.from(fp.st(r - 33)) : undefined);
+        ctx.setRegister = (reg, value) => {
+          pending.push({ reg, value });
+          for (const other of frames) if (other !== ctx && physIndex[frames.indexOf(other)] === 0) other.regs.set(reg, value);
+        };
+      }
+      frames.push(ctx);
+      physIndex.push(i);
     }
-    return ctx;
   });
   frames.forEach((f, i) => {
-    f.caller = frames[i + 1];
+    // caller: the next physical frame (entry values); callee: the frame below.
+    f.caller = frames.find((g, j) => j > i && physIndex[j] === physIndex[i] + 1);
     f.callee = frames[i - 1];
   });
   const DW_TO_GPR: Record<number, string> = {

@@ -92,8 +92,6 @@ export class DataBridge {
     const ef = e.ef;
     const mem = this.memory();
     const tid = e.tid;
-    const frames = e.stack.frames;
-    const ids = [...this.sessionIds(e.stack, frameId)];
     const regs = new Map(ef.regs);
     const ctx: FrameContext = {
       level: ef.level,
@@ -111,24 +109,55 @@ export class DataBridge {
         this.pendingRegs.push({ tid, reg, value });
       };
     }
-    // The caller (next physical frame) for entry values.
-    const next = frames.find((f) => f.phys === ef.phys + 1);
-    if (next) {
-      const idx = frames.indexOf(next);
-      const callerId = ids[idx];
-      if (callerId !== undefined) {
-        Object.defineProperty(ctx, 'caller', { enumerable: true, get: () => this.frameContext(callerId) });
-      }
+    // The caller (next physical frame) for entry values, and the callee (frame below) for registers of
+    // caller frames, found when first asked for.
+    let caller: FrameContext | null | undefined;
+    Object.defineProperty(ctx, 'caller', {
+      enumerable: false,
+      get: () => {
+        if (caller === undefined) caller = this.physicalContext(tid, ef.phys + 1, frameId) ?? null;
+        return caller ?? undefined;
+      },
+    });
+    if (ef.phys > 0) {
+      let callee: FrameContext | null | undefined;
+      Object.defineProperty(ctx, 'callee', {
+        enumerable: false,
+        get: () => {
+          if (callee === undefined) callee = this.physicalContext(tid, ef.phys - 1, frameId) ?? null;
+          return callee ?? undefined;
+        },
+      });
     }
     this.contexts.set(frameId, ctx);
     return ctx;
   }
 
-  private *sessionIds(stack: { frames: unknown[] }, anyId: number): Iterable<number> {
-    // Frame ids of one stack are consecutive (assigned together in Session.stackOf).
-    const e = this.session.frameEntry(anyId);
-    const first = anyId - e.ef.level;
-    for (let i = 0; i < stack.frames.length; i++) yield first + i;
+  /**
+   * A context for physical frame `phys` of a thread: the registered frame when the whole stack is known,
+   * else a lightweight one from a short unwind (no frame id).
+   */
+  private physicalContext(tid: number, phys: number, near: number): FrameContext | undefined {
+    if (phys < 0) return undefined;
+    const known = this.session.cachedStack(tid);
+    if (known) {
+      const idx = known.stack.frames.findIndex((f) => f.phys === phys && !f.tailcall);
+      return idx >= 0 ? this.frameContext(known.ids[idx]) : undefined;
+    }
+    const f = this.session.physicalFrame(tid, phys);
+    if (!f) return undefined;
+    void near;
+    const mod = this.session.moduleTable?.find(f.lookupPc);
+    return {
+      level: -1,
+      pc: f.pc,
+      lookupPc: f.lookupPc,
+      regs: new Map(f.regs),
+      cfa: f.cfa,
+      module: mod && mod.symbols.hasDebugInfo ? { symbolFile: mod.symbols, loadBias: mod.bias } : undefined,
+      inlineDepth: 0,
+      memory: this.memory(),
+    };
   }
 
   private evalContext(frameId: number | undefined): EvalContext {
@@ -344,7 +373,7 @@ export class DataBridge {
   // ---------------------------------------------------------------- for the session
   /** Truth of a breakpoint condition in the top frame of a thread (throws gdb's message on errors). */
   async condition(expr: string, tid: number): Promise<boolean> {
-    const st = await this.session.stackOf(tid);
+    const st = await this.session.stackOf(tid, true);
     const ctx: EvalContext = { frame: this.frameContext(st.ids[0]), modules: this.modules(), memory: this.memory(), store: this.store };
     const v = evalExpr(expr, ctx);
     const t = stripT(v.type);
@@ -356,7 +385,7 @@ export class DataBridge {
   async interpolate(template: string, tid: number): Promise<string> {
     let frame: FrameContext | undefined;
     try {
-      frame = this.frameContext((await this.session.stackOf(tid)).ids[0]);
+      frame = this.frameContext((await this.session.stackOf(tid, true)).ids[0]);
     } catch {
       frame = undefined;
     }

@@ -62,15 +62,19 @@ export interface InlineHiding {
 
 export interface UnwindOptions {
   maxFrames?: number;
+  /** Only the innermost physical frame's frames (its CFA still needs the caller's unwind). */
+  topOnly?: boolean;
   /** How frame 0 treats inlined calls that start exactly at its pc (gdb's skip_inline_frames). */
   inline?: InlineHiding;
 }
 
 /** Unwinds a thread whose registers are `regs` and expands inline frames. */
 export function buildStack(regs: Map<number, bigint>, mem: UnwindMemory, modules: ModuleTable, opts: UnwindOptions = {}): Stack {
-  const res = unwindDetailed(regs, mem, (pc) => modules.find(pc)?.unwind, { maxFrames: opts.maxFrames ?? 4096 });
+  const res = unwindDetailed(regs, mem, (pc) => modules.find(pc)?.unwind, { maxFrames: opts.topOnly ? 2 : opts.maxFrames ?? 4096 });
+  if (opts.maxFrames !== undefined && res.frames.length >= opts.maxFrames) res.stopReason = 'max-frames';
   const frames: EngineFrame[] = [];
   res.frames.forEach((f, i) => {
+    if (opts.topOnly && i > 0) return;
     const mine = expandFrame(f, i, modules, i === 0 ? opts.inline ?? {} : undefined);
     for (const vf of mine) {
       vf.level = frames.length;
@@ -79,7 +83,7 @@ export function buildStack(regs: Map<number, bigint>, mem: UnwindMemory, modules
     // Tail calls between this frame and its caller (the caller's pc must be a return address).
     const caller = res.frames[i + 1];
     const outer = mine[mine.length - 1];
-    if (caller && caller.lookupPc !== caller.pc && outer.fn && outer.module) {
+    if (!opts.topOnly && caller && caller.lookupPc !== caller.pc && outer.fn && outer.module) {
       let tails: ReturnType<typeof tailCallFrames> = [];
       try {
         tails = tailCallFrames(modules, { mod: outer.module, fn: outer.fn }, caller.pc);

@@ -14,7 +14,7 @@ import { execFileSync } from 'child_process';
 import { FpRegisters, Registers, GPR_NAMES, GprName } from '../ptrace/regs';
 import { signalDescription, signalName, signalNumber, DEFAULT_NOSTOP, SIGNALS } from '../ptrace/signals';
 import { analyzeAmd64Prologue, fileMatches } from '../symbols';
-import { dwarfRegsFromUserRegs, UnwindMemory } from '../symbols/unwind';
+import { dwarfRegsFromUserRegs, Frame as UnwindFrame, unwindDetailed, UnwindMemory } from '../symbols/unwind';
 import { Inferior, StopEvent, Tracer, TargetError } from '../target';
 import { checkExecutable } from '../target/errors';
 import {
@@ -60,7 +60,7 @@ import { buildStack, EngineFrame, frameText, InlineHiding, returnTypeDie, Stack,
 import { parseLocation } from './linespec';
 import { LoadedModule, ModuleTable, ObjectFile, openObject } from './modules';
 import { returnLocation } from './return-value';
-import { Ev, functionEnd, LineStepMode, runTo, StepHost, StepResult, stepInstruction, stepLine } from './stepping';
+import { Ev, functionEnd, LineStepMode, runTo, StepHost, StepResult, stepInstruction, stepLine, useHost } from './stepping';
 import { functionAt, lineAt } from './symbolize';
 import { DataBridge } from './data';
 import { registerList } from './registers';
@@ -98,6 +98,9 @@ interface ThreadCache {
   fp?: FpRegisters;
   stack?: Stack;
   ids?: number[];
+  /** Frames of the innermost physical frame only (enough to report a stop), with their ids. */
+  top?: Stack;
+  topIds?: number[];
 }
 
 const CRASH_SIGNALS = new Set([SIGNALS.SIGSEGV, SIGNALS.SIGBUS, SIGNALS.SIGFPE, SIGNALS.SIGILL, SIGNALS.SIGABRT]);
@@ -744,7 +747,7 @@ export class Session extends EventEmitter implements Engine {
   private stepHost(): StepHost {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
-    return {
+    return useHost({
       inf: this.inf!,
       modules: this.mods!,
       bps: this.bpTable,
@@ -757,13 +760,23 @@ export class Session extends EventEmitter implements Engine {
         if (ev.kind === 'bp' && !ev.decision.stop.length && !ev.decision.errors.length) return { kind: 'step', tid: ev.tid, pc: ev.pc, ev: ev.ev };
         return ev;
       },
+      singleStepRange: async (tid: number, start: number, end: number, stopAt: number[]) => {
+        self.threadCache.clear();
+        const r = await self.inf!.stepRange(start, end, { tid, stopAt, maxSteps: 20_000 });
+        const raw = r.event;
+        if (raw.kind === 'exited' || raw.kind === 'killed') return { ev: { kind: 'other', ev: raw } as Ev, prevPc: r.prevPc };
+        const ev = await self.classify(raw);
+        if (ev.kind === 'bp' && !ev.decision.stop.length && !ev.decision.errors.length) return { ev: { kind: 'step', tid: ev.tid, pc: ev.pc, ev: ev.ev } as Ev, prevPc: r.prevPc };
+        return { ev, prevPc: r.prevPc };
+      },
       continueAll: () => self.continueAll(),
       applyBreakpoints: () => self.applyBreakpoints(),
+      regs: async (tid: number) => (await self.cacheFor(tid)).regs,
       get pauseRequested() {
         return self.pauseWanted;
       },
       note: (text: string) => self.emit('output', { category: 'console', text }),
-    };
+    });
   }
 
   /**
@@ -979,7 +992,7 @@ export class Session extends EventEmitter implements Engine {
         for (let i = 0; i < count; i++) {
           let hidden = 0;
           try {
-            hidden = (await this.stackOf(tid)).stack.frames[0]?.hiddenInline ?? 0;
+            hidden = (await this.stackOf(tid, true)).stack.frames[0]?.hiddenInline ?? 0;
           } catch {
             hidden = 0;
           }
@@ -1022,18 +1035,18 @@ export class Session extends EventEmitter implements Engine {
     let entry: FrameEntry | undefined;
     if (opts.frameId !== undefined) entry = this.frameEntry(opts.frameId);
     const tid = entry?.tid ?? tid0;
-    if (!entry) {
-      const st = await this.stackTraceOf(tid, 0, 1);
-      entry = this.frameEntry(st.frames[0].id);
-    }
+    const full = await this.stackOf(tid);
+    entry = this.frameEntry(full.ids[entry?.ef.level ?? 0]);
     const stack = entry.stack;
     const ef = entry.ef;
     if (ef.inlined) return this.finishInline(tid, ef);
     const caller = stack.physical[ef.phys + 1];
     const phys = stack.physical[ef.phys];
-    if (!caller || phys.cfa === undefined) throw new EngineError('"finish" not meaningful in the outermost frame.', 'invalid');
+    // The outermost frame shown (main, with `backtrace past-main` off) has no caller for gdb either.
+    const outermost = ef.level === stack.frames.length - 1 && stack.complete;
+    if (!caller || phys.cfa === undefined || outermost) throw new EngineError('"finish" not meaningful in the outermost frame.', 'invalid');
     const callerFrames = stack.frames.filter((f) => f.phys === ef.phys + 1);
-    const finishedId = opts.frameId ?? (await this.topFrameId(tid));
+    const finishedId = full.ids[ef.level];
     const finishedText = frameText(toFrameInfo(ef, finishedId, tid), { args: this.data.frameArgsText(finishedId), withAddress: ef.level > 0 });
     const finished = `#${ef.level}  ${finishedText}`;
     const fn = ef.fn;
@@ -1105,8 +1118,7 @@ export class Session extends EventEmitter implements Engine {
     const lines = await this.resolveLocation(location);
     const addrs = lines.flatMap((l) => l.addresses);
     if (!addrs.length) throw new EngineError(`No location found for ${typeof location === 'string' ? location : JSON.stringify(location)}.`, 'bad-location');
-    const st = await this.stackTraceOf(tid, 0, 1);
-    const entry = this.frameEntry(st.frames[0].id);
+    const entry = this.frameEntry((await this.stackOf(tid)).ids[0]);
     const phys = entry.stack.physical[entry.ef.phys];
     const caller = entry.stack.physical[entry.ef.phys + 1];
     return this.runCommand(
@@ -1300,26 +1312,72 @@ export class Session extends EventEmitter implements Engine {
   }
 
   /** The full stack of a thread (cached for this stop), frame ids registered. */
-  async stackOf(tid: number): Promise<{ stack: Stack; ids: number[] }> {
+  async stackOf(tid: number, topOnly = false): Promise<{ stack: Stack; ids: number[] }> {
     if (!this.inf || this.inf.state !== 'stopped') throw new EngineError('The program is not being run.', 'not-running');
     const c = await this.cacheFor(tid);
-    if (!c.stack) {
-      const hiding = this.inlineState?.tid === tid ? this.inlineState.hiding : {};
-      c.stack = buildStack(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), this.mods!, { inline: hiding });
-      if (!this.options.backtracePastMain) {
-        // gdb stops the backtrace at main (its inline frames included).
-        const i = c.stack.frames.findIndex((f) => f.function === 'main' && !f.inlined && f.module?.kind === 'program');
-        if (i >= 0 && i < c.stack.frames.length - 1) {
-          c.stack = { ...c.stack, frames: c.stack.frames.slice(0, i + 1), complete: true };
-        }
+    if (c.stack) return { stack: c.stack, ids: c.ids! };
+    if (topOnly) {
+      if (!c.top) {
+        // Only the innermost physical frame (and its inline frames): a stop report needs no more.
+        const top = buildStack(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), this.mods!, { inline: this.hidingOf(tid), topOnly: true });
+        c.top = { ...top, frames: top.frames.filter((f) => f.phys === 0) };
+        c.topIds = c.top.frames.map((ef) => {
+          const id = this.frameSeq++;
+          this.frameIds.set(id, { tid, ef, stack: c.top! });
+          return id;
+        });
       }
-      c.ids = c.stack.frames.map((ef) => {
-        const id = this.frameSeq++;
-        this.frameIds.set(id, { tid, ef, stack: c!.stack! });
-        return id;
-      });
+      return { stack: c.top, ids: c.topIds! };
     }
-    return { stack: c.stack, ids: c.ids! };
+    return this.fullStack(tid, c);
+  }
+
+  private hidingOf(tid: number): InlineHiding {
+    return this.inlineState?.tid === tid ? this.inlineState.hiding : {};
+  }
+
+  /** The whole stack of a thread whose registers are cached (synchronous). */
+  fullStackSync(tid: number): { stack: Stack; ids: number[] } {
+    const c = this.threadCache.get(tid);
+    if (!c) throw new EngineError('The program is not being run.', 'not-running');
+    if (c.stack) return { stack: c.stack, ids: c.ids! };
+    return this.fullStack(tid, c);
+  }
+
+  private fullStack(tid: number, c: ThreadCache): { stack: Stack; ids: number[] } {
+    let stack = buildStack(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), this.mods!, { inline: this.hidingOf(tid) });
+    if (!this.options.backtracePastMain) {
+      // gdb stops the backtrace at main (its inline frames included).
+      const i = stack.frames.findIndex((f) => f.function === 'main' && !f.inlined && f.module?.kind === 'program');
+      if (i >= 0 && i < stack.frames.length - 1) stack = { ...stack, frames: stack.frames.slice(0, i + 1), complete: true };
+    }
+    c.stack = stack;
+    c.ids = stack.frames.map((ef, i) => {
+      // Frames already reported (the top ones) keep their ids.
+      const id = c.topIds && i < c.topIds.length ? c.topIds[i] : this.frameSeq++;
+      this.frameIds.set(id, { tid, ef, stack });
+      return id;
+    });
+    return { stack, ids: c.ids };
+  }
+
+  /** The whole stack of a thread if it has been computed for this stop. */
+  cachedStack(tid: number): { stack: Stack; ids: number[] } | undefined {
+    const c = this.threadCache.get(tid);
+    return c?.stack ? { stack: c.stack, ids: c.ids! } : undefined;
+  }
+
+  /** Physical frame `phys` of a thread from a short unwind (registers must be cached). */
+  physicalFrame(tid: number, phys: number): UnwindFrame | undefined {
+    const c = this.threadCache.get(tid);
+    if (!c || !this.mods) return undefined;
+    const r = unwindDetailed(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), (pc) => this.mods?.find(pc)?.unwind, { maxFrames: phys + 1 });
+    return r.frames[phys];
+  }
+
+  /** Id of frame `level` of a thread (computing the whole stack when needed). */
+  frameIdAt(tid: number, level: number): number | undefined {
+    return this.fullStackSync(tid).ids[level];
   }
 
   async stackTrace(threadId?: number, startFrame = 0, levels?: number): Promise<StackTrace> {
@@ -1328,11 +1386,12 @@ export class Session extends EventEmitter implements Engine {
   }
 
   private async stackTraceOf(tid: number, startFrame = 0, levels?: number): Promise<StackTrace> {
-    const { stack, ids } = await this.stackOf(tid);
+    const topOnly = startFrame === 0 && levels === 1;
+    const { stack, ids } = await this.stackOf(tid, topOnly);
     const end = levels === undefined || levels <= 0 ? stack.frames.length : Math.min(stack.frames.length, startFrame + levels);
     const frames: FrameInfo[] = [];
     for (let i = startFrame; i < end; i++) frames.push(toFrameInfo(stack.frames[i], ids[i], tid));
-    return { frames, totalFrames: stack.frames.length };
+    return { frames, totalFrames: topOnly ? undefined : stack.frames.length };
   }
 
   frame(frameId: number): FrameInfo {
@@ -1350,7 +1409,7 @@ export class Session extends EventEmitter implements Engine {
   /** The top frame id of the current thread (computing the stack if needed). */
   async topFrameId(tid?: number): Promise<number> {
     const t = tid ?? this.curTid ?? this.inf!.currentTid;
-    return (await this.stackOf(t)).ids[0];
+    return (await this.stackOf(t, true)).ids[0];
   }
 
   // ------------------------------------------------------------------ data

@@ -48,10 +48,18 @@ export interface StepHost {
   readonly mem: UnwindMemory;
   /** One instruction in one thread, classified (landing on a user breakpoint counts as a hit). */
   singleStep(tid: number): Promise<Ev>;
+  /**
+   * Instructions in one thread while the pc stays in [start, end) (range stepping inside the tracer),
+   * classified like singleStep; prevPc is the last instruction executed. Stops early on breakpoint
+   * addresses and on the addresses in stopAt.
+   */
+  singleStepRange?(tid: number, start: number, end: number, stopAt: number[]): Promise<{ ev: Ev; prevPc: number }>;
   /** Continues all threads until a stop that is not handled internally (solib events, logpoints, false conditions). */
   continueAll(): Promise<Ev>;
   /** Inserts/removes inferior breakpoints after internal-breakpoint changes. */
   applyBreakpoints(): Promise<void>;
+  /** Registers of a stopped thread (cached until the next resume). */
+  regs(tid: number): Promise<Registers>;
   /** Set by pause(): stepping loops stop at the next instruction boundary. */
   readonly pauseRequested: boolean;
   note(text: string): void;
@@ -66,8 +74,17 @@ export type StepResult =
 
 let ownerSeq = 0;
 
+let currentHost: StepHost | undefined;
+
 export async function regsOf(inf: Inferior, tid: number): Promise<Registers> {
+  if (currentHost && currentHost.inf === inf) return currentHost.regs(tid);
   return inf.getRegisters(tid);
+}
+
+/** Makes regsOf use the host's register cache. */
+export function useHost(h: StepHost): StepHost {
+  currentHost = h;
+  return h;
 }
 
 function readU64(mem: UnwindMemory, addr: number): number | undefined {
@@ -221,8 +238,15 @@ export async function stepLine(host: StepHost, tid: number, mode: LineStepMode, 
   const fnStart = fn?.start;
   for (;;) {
     if (host.pauseRequested) return { kind: 'paused', tid, pc };
-    const prevPc = pc;
-    const ev = await host.singleStep(tid);
+    let prevPc = pc;
+    let ev: Ev;
+    if (host.singleStepRange && inRange(pc, range)) {
+      const r = await host.singleStepRange(tid, range.start, range.end, mode === 'until' && fnStart !== undefined ? [fnStart] : []);
+      ev = r.ev;
+      prevPc = r.prevPc;
+    } else {
+      ev = await host.singleStep(tid);
+    }
     if (ev.kind !== 'step') {
       if (ev.kind === 'bp' && !isStop(ev)) {
         pc = ev.pc;

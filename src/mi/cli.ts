@@ -438,7 +438,7 @@ async function infoRegisters(mi: MiInterpreter, ctx: CommandContext, rest: strin
     if (!v) throw new MiError(`Invalid register \`${n}'`);
     const rawHex = formatRegister(nn, v, 'x');
     const nat = formatRegister(nn, v, 'N');
-    mi.console(`${nn.padEnd(15)}${rawHex.padEnd(19)}${nat}\n`);
+    mi.console(`${nn.padEnd(15)}${rawHex.padEnd(20)}${nat}\n`);
   }
 }
 
@@ -980,9 +980,17 @@ def(['restart'], async (mi, ctx, args) => {
   const id = Number(a);
   if (!mi.engine.checkpoints().some((c) => c.id === id)) throw new MiError(`Not found: checkpoint id ${a}`);
   mi.requireStopped();
-  const stop = await mi.engine.restartCheckpoint(id).catch((e) => {
+  // The checkpoint is another process: its threads keep gdb's numbers (thread 1 stays thread 1).
+  mi.suppressThreadEvents = true;
+  let stop;
+  try {
+    stop = await mi.engine.restartCheckpoint(id);
+  } catch (e) {
     throw new MiError(errorMessage(e));
-  });
+  } finally {
+    mi.suppressThreadEvents = false;
+  }
+  mi.renumberThreads(stop.threadId);
   mi.invalidate();
   const cp = mi.engine.checkpoints().find((c) => c.id === id);
   const tnum = mi.currentThread();
@@ -1002,10 +1010,10 @@ async function deleteCheckpoint(mi: MiInterpreter, a: string): Promise<void> {
   const cp = mi.engine.checkpoints().find((c) => c.id === id);
   if (!cp) throw new MiError(`No such checkpoint id, ${a}`);
   if (cp.current) throw new MiError('Please switch to another checkpoint before deleting the current one');
+  // The engine reports gdb's "Killed process N" on the console stream itself.
   await mi.engine.deleteCheckpoint(id).catch((e) => {
     throw new MiError(errorMessage(e));
   });
-  mi.console(`Killed process ${cp.pid}\n`);
 }
 async function detachCheckpoint(mi: MiInterpreter, a: string): Promise<void> {
   if (!a) throw new MiError('Requires argument (checkpoint id to detach)');
@@ -1034,11 +1042,13 @@ for (const [names, kind] of [
     return reverseRun(mi, ctx, kind);
   });
 }
-def(['record', 'rec'], (mi, _c, args) => {
+def(['record', 'rec'], async (mi, _c, args) => {
   const a = args.trim();
   if (a === 'stop' || a === 's') {
     if (!mi.reverseRecording) throw new MiError('No recording is currently active.\nUse the "record full" or "record btrace" command first.');
     mi.reverseRecording = false;
+    const e = mi.engine as unknown as { stopRecording?: () => Promise<void> };
+    if (typeof e.stopRecording === 'function') await e.stopRecording().catch(() => undefined);
     mi.console('Process record is stopped and all execution logs are deleted.\n');
     mi.notify('record-stopped', { 'thread-group': 'i1' });
     return;
@@ -1046,7 +1056,17 @@ def(['record', 'rec'], (mi, _c, args) => {
   if (a === '' || a === 'full') {
     if (mi.pid === undefined) throw new MiError('The program is not being run.');
     if (mi.reverseRecording) throw new MiError('The process is already being recorded.  Use "record stop" to stop recording first.');
-    mi.reverseRecording = true;
+    // Accepted for compatibility; recording starts when the engine offers it (its reverse commands
+    // say so otherwise).
+    const e = mi.engine as unknown as { startRecording?: () => Promise<void> };
+    if (typeof e.startRecording === 'function') {
+      try {
+        await e.startRecording();
+      } catch (err) {
+        throw new MiError(errorMessage(err));
+      }
+      mi.reverseRecording = true;
+    }
     mi.notify('record-started', { 'thread-group': 'i1', method: 'full' });
     return;
   }

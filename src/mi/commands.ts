@@ -34,10 +34,8 @@ export function registerCommands(mi: MiInterpreter): void {
   });
   mi.register('list-target-features', (m) => {
     const f: string[] = [];
-    if (m.pid !== undefined) {
-      f.push('async');
-      if (m.reverseRecording) f.push('reverse');
-    }
+    if (m.pid !== undefined || m.targetConnected) f.push('async');
+    if (m.pid !== undefined && m.reverseRecording) f.push('reverse');
     return { fields: { features: f } };
   });
   mi.register('gdb-set', {
@@ -115,6 +113,7 @@ export function registerCommands(mi: MiInterpreter): void {
   mi.register('target-select', async (m, _c, argv) => {
     if (!argv.length) throw new MiError('-target-select: Usage TARGET_TYPE [PARAMS]');
     if (argv[0] !== 'native') throw new MiError(`Undefined target command: "${argv[0]}".  Try "help target".`);
+    m.targetConnected = true;
     return { cls: 'connected' };
   });
   mi.register('target-attach', async (m, ctx, argv) => {
@@ -464,8 +463,8 @@ export function registerCommands(mi: MiInterpreter): void {
     if (!Number.isInteger(len) || len < 0) throw new MiError(`Invalid number "${rest[1]}".`);
     const start = base + off;
     m.requireProcess();
-    const r = await m.engine.readMemory(start, len);
-    if (r.data.length === 0) throw new MiError('Unable to read memory.');
+    const r = await m.engine.readMemory(start, len).catch(() => undefined);
+    if (!r || r.data.length === 0) throw new MiError('Unable to read memory.');
     const blocks: MiTuple[] = [
       { begin: addr16(start), offset: addr16(0), end: addr16(start + r.data.length), contents: r.data.toString('hex') },
     ];
@@ -1171,7 +1170,7 @@ export async function evalAddress(m: MiInterpreter, ctx: CommandContext | undefi
   const t = expr.trim();
   if (/^(0x[0-9a-fA-F]+|\d+)$/.test(t)) return Number(t);
   const v = await evaluate(m, ctx, t);
-  const mm = /^(?:\([^)]*\)\s*)?(0x[0-9a-fA-F]+|-?\d+)/.exec(v.trim());
+  const mm = /^(?:\{[^}]*\}\s*)?(?:\([^)]*\)\s*)?(0x[0-9a-fA-F]+|-?\d+)/.exec(v.trim());
   if (!mm) throw new MiError(`Invalid number "${v}".`);
   const n = mm[1].startsWith('-') ? Number(BigInt.asUintN(64, BigInt(mm[1]))) : Number(mm[1]);
   return n;
@@ -1210,19 +1209,19 @@ async function dataReadMemory(m: MiInterpreter, ctx: CommandContext, argv: strin
       data.push(formatWord(v, fmt, size));
       if (aschar) for (let i = 0; i < size; i++) ascii += r.data[off + i] >= 0x20 && r.data[off + i] < 0x7f ? String.fromCharCode(r.data[off + i]) : aschar;
     }
-    const t: MiTuple = { addr: hex(base + row * cols * size), data };
+    const t: MiTuple = { addr: addr16(base + row * cols * size), data };
     if (aschar) t.ascii = ascii;
     memory.push(t);
   }
   return {
     fields: {
-      addr: hex(base),
+      addr: addr16(base),
       'nr-bytes': String(Math.min(total, r.data.length)),
       'total-bytes': String(total),
-      'next-row': hex(base + cols * size),
-      'prev-row': hex(base - cols * size),
-      'next-page': hex(base + total),
-      'prev-page': hex(base - total),
+      'next-row': addr16(base + cols * size),
+      'prev-row': addr16(base - cols * size),
+      'next-page': addr16(base + total),
+      'prev-page': addr16(base - total),
       memory,
     },
   };

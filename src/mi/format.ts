@@ -59,10 +59,10 @@ function argTuple(a: FrameArg): MiTuple {
 /** "main (argc=1, argv=0x7ffe...) at t.c:8" — the frame line of gdb's stop and `frame` output. */
 export function frameLine(f: FrameInfo, args: FrameArg[] | undefined, withAddr = false): string {
   const a = args ? `(${args.map((x) => `${x.name}=${x.value ?? '...'}`).join(', ')})` : '()';
-  const pre = withAddr || !f.file ? `${hex(f.pc)} in ` : '';
+  const pre = withAddr || !f.file ? `${addr16(f.pc)} in ` : '';
   if (f.signalTrampoline) return '<signal handler called>';
   if (f.file && f.line !== undefined) return `${pre}${f.function ?? '??'} ${a} at ${f.file}:${f.line}`;
-  return `${hex(f.pc)} in ${f.function ?? '??'} ${f.function ? a : '()'}${f.module ? ` from ${f.module}` : ''}`;
+  return `${addr16(f.pc)} in ${f.function ?? '??'} ${f.function ? a : '()'}${f.module ? ` from ${f.module}` : ''}`;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ interface PendingRun {
   fromCli: boolean;
   kind: string;
   announced: boolean;
+  /** Console text gdb prints before ^running ("Continuing.", "Run till exit from ..."). */
+  cliText?: string;
 }
 
 export class MiInterpreter {
@@ -106,6 +108,14 @@ export class MiInterpreter {
   private pendingRun: PendingRun | undefined;
   private runDone: Promise<void> = Promise.resolve();
   private deferredNotices: string[] = [];
+  private tempDeleted: number[] = [];
+  /** Temporary breakpoints the engine removed at the stop being reported, not yet classified. */
+  private tempRemoved: number[] = [];
+  /** The run whose stop is being (or was last) reported, and whether its *stopped is printed yet. */
+  private stoppedRun: { run: PendingRun | undefined; written: boolean } | undefined;
+  private tempSilent: number[] = [];
+  /** The native target is connected (-target-select native, or a process ran): -list-target-features says "async". */
+  targetConnected = false;
   /** Text of the last bkpt tuple printed/known per breakpoint number (to print =breakpoint-modified only on change). */
   private bkptSeen = new Map<number, string>();
   private queue: string[] = [];
@@ -120,6 +130,8 @@ export class MiInterpreter {
   private modulesSeen = new Set<string>();
   private unloadedModules: string[] = [];
   reverseRecording = false;
+  /** Set while switching to a checkpoint (its threads are renumbered afterwards, silently). */
+  suppressThreadEvents = false;
 
   constructor(
     readonly engine: Engine,
@@ -304,6 +316,7 @@ export class MiInterpreter {
       this.threadNumber(p.pid, true);
     });
     e.on('thread', (t) => {
+      if (this.suppressThreadEvents) return;
       if (t.reason === 'started') this.threadNumber(t.threadId, true);
       else {
         const n = this.threadNums.get(t.threadId);
@@ -338,6 +351,17 @@ export class MiInterpreter {
     return n;
   }
 
+  /** After a switch of process (checkpoint restart): the new threads take gdb's numbers from 1. */
+  renumberThreads(mainTid?: number): void {
+    this.threadNums.clear();
+    this.threadIds.clear();
+    this.nextThreadNum = 1;
+    if (mainTid !== undefined) this.threadNumber(mainTid, false);
+    this.selectedThread = 1;
+    const pid = this.engine.pid;
+    if (pid !== undefined) this.pid = pid;
+  }
+
   engineThread(num: number): number {
     const id = this.threadIds.get(num);
     if (id === undefined) throw new MiError(`Invalid thread id: ${num}`);
@@ -368,10 +392,17 @@ export class MiInterpreter {
     const meta = this.metaForEngine(bp.id);
     if (!meta) return;
     if (reason === 'removed') {
+      // A temporary breakpoint the engine deleted after its hit: the stop still reports it; gdb
+      // announces the deletion when the program next resumes.
+      // Whether gdb announces it depends on the command that stopped: decided in handleStop, which the
+      // engine reaches only after this event (it removes temporary breakpoints before resolving the stop).
       if (meta.temporary) {
-        this.breakpointMeta.delete(meta.number);
-        this.bkptSeen.delete(meta.number);
-        this.deferredNotices.push(`=breakpoint-deleted,id="${meta.number}"`);
+        this.tempRemoved.push(meta.number);
+        // Arriving after the stop was printed: announce (or drop) it now, right after *stopped.
+        if (!this.pendingRun && this.stoppedRun?.written) {
+          this.classifyTempRemoved();
+          if (this.stoppedRun.run?.fromCli) this.flushTempDeleted();
+        }
       }
       return;
     }
@@ -386,13 +417,18 @@ export class MiInterpreter {
 
   engineBreakpoint(meta: MiBreakpointMeta): Breakpoint | undefined {
     if (meta.engineId === undefined) return undefined;
-    return this.engine.breakpoints().find((b) => b.id === meta.engineId);
+    const bp = this.engine.breakpoints().find((b) => b.id === meta.engineId);
+    // A temporary breakpoint the engine already deleted is still shown as it was.
+    if (bp) this.lastBreakpoint.set(meta.number, bp);
+    return bp ?? this.lastBreakpoint.get(meta.number);
   }
+
+  private lastBreakpoint = new Map<number, Breakpoint>();
 
   /** Copies what the engine knows (hit count, resolution) into the MI record. */
   syncMeta(meta: MiBreakpointMeta, bp: Breakpoint | undefined): void {
     if (!bp) return;
-    meta.times = bp.hitCount;
+    meta.times = Math.max(meta.times, bp.hitCount);
     if (bp.locations.length > 0) meta.pending = undefined;
   }
 
@@ -540,8 +576,36 @@ export class MiInterpreter {
    * Starts a run command. `fn` performs it on the engine and resolves with the stop. Prints ^running
    * when the engine reports the resume (or the stop arrives first), *stopped afterwards.
    */
+  /**
+   * gdb 13 announces a temporary breakpoint's deletion when the stop came from a CLI command or
+   * interrupted a step; after an MI run or continue it deletes the breakpoint silently.
+   */
+  private classifyTempRemoved(): void {
+    const run = this.stoppedRun?.run;
+    for (const n of this.tempRemoved.splice(0)) {
+      if (run?.fromCli || ['next', 'step', 'stepi', 'until', 'finish'].includes(run?.kind ?? '')) this.tempDeleted.push(n);
+      else this.tempSilent.push(n);
+    }
+  }
+
+  /** Forgets temporary breakpoints deleted at the last stop, announcing it as gdb does. */
+  flushTempDeleted(): void {
+    for (const n of this.tempSilent.splice(0)) {
+      this.breakpointMeta.delete(n);
+      this.bkptSeen.delete(n);
+    }
+    for (const n of this.tempDeleted.splice(0)) {
+      if (!this.breakpointMeta.has(n)) continue;
+      this.breakpointMeta.delete(n);
+      this.bkptSeen.delete(n);
+      this.notify('breakpoint-deleted', { id: String(n) });
+    }
+  }
+
   startRun(ctx: CommandContext, kind: string, fn: () => Promise<StopInfo>, opts: { cliText?: string } = {}): CommandResult {
-    const run: PendingRun = { token: ctx.token, fromCli: ctx.fromCli, kind, announced: false };
+    this.flushTempDeleted();
+    this.targetConnected = true;
+    const run: PendingRun = { token: ctx.token, fromCli: ctx.fromCli, kind, announced: false, cliText: opts.cliText };
     this.pendingRun = run;
     this.running = true;
     let resolveDone!: () => void;
@@ -556,7 +620,7 @@ export class MiInterpreter {
       try {
         const stop = await fn();
         clearTimeout(timer);
-        if (!run.announced) this.announceRunning(run, opts.cliText);
+        if (!run.announced) this.announceRunning(run);
         await this.handleStop(stop, run);
       } catch (e) {
         clearTimeout(timer);
@@ -581,14 +645,14 @@ export class MiInterpreter {
     return { cls: 'running' };
   }
 
-  private announceRunning(run = this.pendingRun, cliText?: string): void {
+  private announceRunning(run = this.pendingRun): void {
     if (!run || run.announced) return;
+    if (run.cliText) this.console(run.cliText);
     run.announced = true;
     this.invalidate();
     // Breakpoints relocated by the start of the process (gdb: =breakpoint-modified before ^running).
     for (const meta of this.breakpointMeta.values()) this.noteBreakpointModified(meta);
     this.result(run.token, 'running');
-    if (cliText) this.console(cliText);
     this.write(`*running,thread-id="all"`);
     this.prompt();
   }
@@ -612,6 +676,7 @@ export class MiInterpreter {
   async handleStop(stop: StopInfo, run: PendingRun | undefined): Promise<void> {
     this.running = false;
     this.pendingRun = undefined;
+    this.stoppedRun = { run, written: false };
     this.invalidate();
     this.lastStop = stop;
     this.selectedFrame = 0;
@@ -638,7 +703,11 @@ export class MiInterpreter {
     switch (stop.reason) {
       case 'breakpoint': {
         const metas = (stop.breakpointIds ?? []).map((id) => this.metaForEngine(id)).filter((m): m is MiBreakpointMeta => !!m);
-        for (const m of metas) this.noteBreakpointModified(m);
+        for (const m of metas) {
+          // Deleted by the engine at this hit (temporary): count the hit here.
+          if (m.engineId !== undefined && !this.engine.breakpoints().some((b) => b.id === m.engineId)) m.times++;
+          this.noteBreakpointModified(m);
+        }
         const m = metas[0];
         if (m) {
           this.console('\n');
@@ -663,9 +732,11 @@ export class MiInterpreter {
         break;
       case 'finish': {
         fields.push(['reason', 'function-finished']);
-        if (fromCli) {
-          this.console('Run till exit from ' + (stop.finishedFunction ?? '') + '\n');
-          showFrameText(true);
+        if (fromCli && frame) {
+          // The return address is in the middle of the caller's line: gdb shows it.
+          this.console(frameLine(frame, args, true) + '\n');
+          const src = sourceLine(frame);
+          if (src) this.console(src + '\n');
         }
         break;
       }
@@ -729,6 +800,9 @@ export class MiInterpreter {
     }
     fields.push(['thread-id', String(tnum)], ['stopped-threads', 'all'], ['core', this.coreOf(stop.threadId)]);
     this.write('*stopped' + formatFields(fields as MiFields));
+    this.stoppedRun = { run, written: true };
+    this.classifyTempRemoved();
+    if (fromCli) this.flushTempDeleted();
     await this.afterStop();
     if (!this.async) this.prompt();
   }

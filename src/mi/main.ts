@@ -96,8 +96,10 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => {
     if (buf) mi.input(buf);
     buf = '';
-    // EOF: gdb quits, killing (or detaching from) the program.
-    void mi.idle().then(() => mi.shutdown(0));
+    // EOF: gdb quits, killing (or detaching from) the program. Commands still queued behind a
+    // running program (synchronous mode) are dropped, as gdb drops them.
+    if (mi.running) void mi.shutdown(0);
+    else void mi.idle().then(() => mi.shutdown(0));
   });
 }
 

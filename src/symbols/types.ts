@@ -180,7 +180,7 @@ export class TypeResolver {
       case DW_TAG.base_type:
         return {
           kind: 'base',
-          name: die.name ?? '<unnamed>',
+          name: canonicalBaseName(die.name ?? '<unnamed>'),
           byteSize: die.num(DW_AT.byte_size) ?? 0,
           encoding: ENCODINGS[die.num(DW_AT.encoding) ?? -1] ?? 'other',
           ...(die.has(DW_AT.bit_size) ? { bitSize: die.num(DW_AT.bit_size) } : {}),
@@ -352,6 +352,21 @@ export class TypeResolver {
     const prototyped = die.flag(DW_AT.prototyped) || isCplus(die.unit) || !!(die.ref(DW_AT.abstract_origin) ?? die.ref(DW_AT.specification))?.flag(DW_AT.prototyped);
     return { kind: 'function', returnType: this.target(die), params, varargs, prototyped };
   }
+}
+
+/**
+ * gdb's spelling of C integer type names: GCC's `long unsigned int`, `short int`, `long long int`
+ * are printed `unsigned long`, `short`, `long long` (gdb canonicalises them as C++ names).
+ */
+export function canonicalBaseName(name: string): string {
+  const words = name.split(/\s+/);
+  if (words.length < 2 || !words.every((w) => ['unsigned', 'signed', 'long', 'short', 'int', 'char'].includes(w))) return name;
+  const count = (w: string) => words.filter((x) => x === w).length;
+  const unsigned = count('unsigned') > 0;
+  const signed = count('signed') > 0;
+  if (count('char')) return unsigned ? 'unsigned char' : signed ? 'signed char' : 'char';
+  const core = count('short') ? 'short' : count('long') >= 2 ? 'long long' : count('long') === 1 ? 'long' : 'int';
+  return unsigned ? `unsigned ${core}` : core;
 }
 
 /**

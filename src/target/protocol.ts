@@ -85,6 +85,7 @@ export type Request =
   | { op: 'cont'; pid: number; signal?: number }
   | { op: 'step'; pid: number; tid: number; signal?: number }
   | { op: 'stepMany'; pid: number; tid: number; count: number }
+  | { op: 'stepRange'; pid: number; tid: number; start: number; end: number; stopAt: number[]; maxSteps: number }
   | { op: 'setBreakpoint'; pid: number; addr: number; ignoreCount?: number; hardware?: boolean | 'auto' }
   | { op: 'removeBreakpoint'; pid: number; addr: number }
   | { op: 'breakpoints'; pid: number }

@@ -620,6 +620,11 @@ export class SyscallRecorder {
     const resumeDone = stepping ? PTRACE.SINGLESTEP : PTRACE.CONT;
     const resumeExit = stepping ? PTRACE.SINGLESTEP : PTRACE.SYSCALL;
     if (!s) return resumeDone; // a process not under reverse execution: the call runs
+    if (tid !== pid) {
+      // Another thread: its calls interleave with the main thread's in ways a replay cannot reproduce.
+      this.noteThread(pid);
+      return resumeDone;
+    }
     const r = this.regs;
     this.access.getRegs(tid, r);
     const nr = Number(r.readBigInt64LE(gprOffset('orig_rax')));

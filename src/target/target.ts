@@ -243,6 +243,23 @@ export class Inferior {
   }
 
   /**
+   * Single-steps one thread while its pc stays in [start, end) (gdb's range stepping), inside the tracer:
+   * no round trip per instruction. Stops outside the range, on a breakpoint address or one of stopAt, at
+   * any other event, after maxSteps, or on pause. prevPc is the last instruction executed.
+   */
+  async stepRange(start: number, end: number, opts: { tid?: number; stopAt?: number[]; maxSteps?: number } = {}): Promise<{ event: StopEvent; prevPc: number; steps: number }> {
+    let out: { event: StopEvent; prevPc: number; steps: number } | undefined;
+    await this.run(
+      { op: 'stepRange', pid: this.pid, tid: opts.tid ?? this.currentTid, start, end, stopAt: opts.stopAt ?? [], maxSteps: opts.maxSteps ?? 100_000 },
+      (r) => {
+        out = r as { event: StopEvent; prevPc: number; steps: number };
+        return out.event;
+      },
+    );
+    return out!;
+  }
+
+  /**
    * Interrupts a running inferior: resolves the pending cont()/step() with a 'paused' stop. Does
    * nothing when it is already stopped.
    */

@@ -39,6 +39,8 @@ function serve(msg: RequestMessage): unknown {
       return tracer.step(msg.pid, msg.tid, msg.signal);
     case 'stepMany':
       return tracer.stepMany(msg.pid, msg.tid, msg.count);
+    case 'stepRange':
+      return tracer.stepRange(msg.pid, msg.tid, msg.start, msg.end, msg.stopAt, msg.maxSteps);
     case 'setBreakpoint':
       return tracer.setBreakpoint(msg.pid, msg.addr, msg.ignoreCount, msg.hardware);
     case 'removeBreakpoint':

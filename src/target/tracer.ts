@@ -58,8 +58,13 @@ interface Thread {
   pendingReport?: StopEvent;
   /** In group-stop (the program stopped itself with SIGSTOP/SIGTSTP and we let it): resumed with LISTEN. */
   groupStopped: boolean;
-  /** Hit a breakpoint while being stopped for another thread's event: pc was moved back so it hits again. */
-  rewoundTo?: number;
+  /**
+   * The pc of this thread's last stop that was reported (or of its last single-step). Resuming steps a
+   * thread over a breakpoint under its pc only when it stands where it was reported: a thread that was
+   * interrupted at a breakpoint address, or moved back after hitting one while other threads were being
+   * stopped, has not reported that hit and must execute the int3.
+   */
+  reportedAt?: number;
   /** The debug-register generation this thread has (new threads do not inherit ptrace's debug registers). */
   hwGen: number;
 }
@@ -165,7 +170,7 @@ export class Tracer {
       throw new TargetError(`Cannot launch ${opts.program}: unexpected first stop (${JSON.stringify(st)})`);
     }
     proc.threads.get(pid)!.state = 'stopped';
-    return { kind: 'entry', pid, tid: pid, pc: this.pcOf(pid), threads: proc.takeNotes() };
+    return this.presented(proc, { kind: 'entry', pid, tid: pid, pc: this.pcOf(pid), threads: proc.takeNotes() });
   }
 
   attach(pid: number): StopEvent {
@@ -207,7 +212,7 @@ export class Tracer {
       t.state = 'running';
     }
     this.stopAll(proc, undefined);
-    return { kind: 'paused', pid, tid: pid, pc: this.pcOf(pid), threads: proc.takeNotes() };
+    return this.presented(proc, { kind: 'paused', pid, tid: pid, pc: this.pcOf(pid), threads: proc.takeNotes() });
   }
 
   detach(pid: number): void {
@@ -337,7 +342,51 @@ export class Tracer {
       if (ev.kind !== 'step') return { steps, event: ev };
       steps++;
     }
-    return { steps, event: ev ?? { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: proc.takeNotes() } };
+    const last: StopEvent = ev ?? { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: proc.takeNotes() };
+    this.noteReported(proc, last);
+    return { steps, event: last };
+  }
+
+  /**
+   * Range stepping (what gdb asks gdbserver for with vCont;r): single-steps one thread while its pc stays
+   * in [start, end), without a round trip to the main thread per instruction. Stops at the first
+   * instruction outside the range, on an address holding a breakpoint or listed in stopAt, at any other
+   * event, after maxSteps, or when a pause is requested. Returns the stop and the pc of the last
+   * instruction executed (a caller detects calls by the return address it pushed).
+   */
+  stepRange(pid: number, tid: number, start: number, end: number, stopAt: number[], maxSteps: number): { event: StopEvent; prevPc: number; steps: number } {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    const t = this.thread(proc, tid);
+    let prevPc = this.pcOf(tid);
+    let ev = this.step(pid, tid);
+    let steps = 1;
+    while (ev.kind === 'step' && ev.pc >= start && ev.pc < end && steps < maxSteps) {
+      if (proc.breakpoints.has(ev.pc) || stopAt.includes(ev.pc)) break;
+      if (Atomics.load(this.shared, SHARED.PAUSE_WANTED) === 1) break;
+      prevPc = ev.pc;
+      if (t.pendingSignal === 0 && !t.pendingReport) {
+        // Fast path (no breakpoint under the pc: checked above): one SINGLESTEP, one waitpid, one PEEKUSER.
+        ptrace(PTRACE.SINGLESTEP, tid, 0, 0);
+        t.state = 'running';
+        const raw = waitTracees(proc.threads.size === 1 ? tid : -1).status;
+        if (raw === 0x57f && proc.threads.size === 1) {
+          t.state = 'stopped';
+          ev = { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: [] };
+        } else {
+          const r = this.handleStatus(proc, tid, decodeStatus(raw), 'step', tid);
+          ev = r ?? this.waitForStep(proc, t);
+        }
+      } else {
+        ev = this.singleStep(proc, t);
+      }
+      steps++;
+    }
+    if (ev.kind === 'step') {
+      ev.threads = proc.takeNotes();
+      this.noteReported(proc, ev);
+    }
+    return { event: ev, prevPc, steps };
   }
 
   private singleStep(proc: Process, t: Thread): StopEvent {
@@ -383,10 +432,10 @@ export class Tracer {
     for (const t of [...proc.threads.values()]) {
       if (t.groupStopped) continue;
       const pc = this.pcOf(t.tid);
-      const rewound = t.rewoundTo === pc;
-      t.rewoundTo = undefined;
+      const reported = t.reportedAt === pc;
+      t.reportedAt = undefined;
       const bp = proc.breakpoints.get(pc);
-      if (rewound || !bp) continue;
+      if (!reported || !bp) continue;
       if (bp.hwSlot !== undefined) {
         this.setResumeFlag(t.tid);
         continue;
@@ -648,6 +697,7 @@ export class Tracer {
   }
 
   private report(proc: Process, ev: StopEvent): StopEvent {
+    this.noteReported(proc, ev);
     ev.threads = proc.takeNotes();
     this.clearPause();
     return ev;
@@ -736,7 +786,6 @@ export class Tracer {
         const pc = this.pcOf(t.tid);
         if (proc.breakpoints.has(pc - 1)) {
           this.setPc(t.tid, pc - 1); // will hit again when resumed
-          t.rewoundTo = pc - 1;
           return;
         }
       }
@@ -766,11 +815,25 @@ export class Tracer {
     }
   }
 
+  /** A process handed to the user stopped (launch, attach): its threads stand where they are reported. */
+  private presented(proc: Process, ev: StopEvent): StopEvent {
+    for (const t of proc.threads.values()) if (t.state === 'stopped') t.reportedAt = this.pcOf(t.tid);
+    return ev;
+  }
+
+  private noteReported(proc: Process, ev: StopEvent): void {
+    if ('tid' in ev && 'pc' in ev) {
+      const t = proc.threads.get(ev.tid);
+      if (t) t.reportedAt = ev.pc;
+    }
+  }
+
   private takePendingReport(proc: Process): StopEvent | undefined {
     for (const t of proc.threads.values()) {
       if (t.pendingReport) {
         const r = t.pendingReport;
         t.pendingReport = undefined;
+        this.noteReported(proc, r);
         if (r.kind === 'exited' || r.kind === 'killed') {
           this.early.delete(proc.pid);
           this.forget(proc);
@@ -1058,6 +1121,9 @@ export class Tracer {
     }
     for (const b of opts.breakpoints ?? []) if (!child.breakpoints.has(b.addr)) insert(b);
     const pc = regNum(saved, 'rip');
+    // Presented as stopped where the checkpoint was: resuming steps over a breakpoint there, as after any
+    // reported stop.
+    ct.reportedAt = pc;
     return {
       event: { kind: 'paused', pid: child.pid, tid: child.pid, pc, threads: child.takeNotes() },
       fsBase: regNum(saved, 'fs_base'),

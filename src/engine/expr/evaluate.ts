@@ -13,6 +13,7 @@ import {
 import { bigintToBytes, bytesToBigInt, insertBits, MAX_VALUE_SIZE, numberToBytes, registerBytes, Value } from '../values/value';
 import { fileMemory, frameScope, isCplusUnit, lookupLocal, lookupSymbol, staticMemberValue } from '../values/variables';
 import { Node, ParseEnv, parseExpression, TypeSpec } from './parser';
+import { LD, ldAdd, ldCmp, ldDiv, ldFromBigInt, ldFromBytes, ldFromDecimal, ldFromNumber, ldMul, ldSub, ldToBigInt, ldToBytes, ldToNumber } from '../values/ldouble';
 
 // ---------------------------------------------------------------- registers
 
@@ -135,6 +136,8 @@ class Evaluator {
     this.frame = ctx.frame;
     this.modules = ctx.modules ?? ctx.frame?.memory.modules ?? ctx.memory?.modules ?? (ctx.frame?.module ? [ctx.frame.module] : []);
     this.memory = ctx.memory ?? ctx.frame?.memory ?? fileMemory(this.modules);
+    // Values carry their memory; it tells the formatter which modules give `<symbol>` names.
+    for (const m of [this.memory, ctx.frame?.memory]) if (m && !m.modules && this.modules.length) m.modules = this.modules;
     this.store = ctx.store;
     this.noSide = !!options.noSideEffects;
     const scope = this.frame ? frameScope(this.frame) : undefined;
@@ -143,7 +146,17 @@ class Evaluator {
   }
 
   parseEnv(): ParseEnv {
-    return { cplus: this.cplus, isTypeName: (n) => this.isTypeName(n) };
+    return {
+      cplus: this.cplus,
+      isTypeName: (n) => this.isTypeName(n),
+      isKnownName: (n) => {
+        try {
+          return !!lookupSymbol(n, this.ctxWithModules());
+        } catch {
+          return false;
+        }
+      },
+    };
   }
 
   // ------------------------------------------------------------ names
@@ -266,7 +279,7 @@ class Evaluator {
   asLong(v: Value): bigint {
     v = this.coerceArray(v);
     const t = strip(v.type);
-    if (isFloat(t)) return BigInt(Math.trunc(v.asNumber()));
+    if (isFloat(t)) return sizeOf(t) >= 10 ? ldToLongest(ldFromBytes(v.bytes())) : floatToBigInt(v.asNumber());
     if (isIntegral(t) || t.kind === 'pointer' || t.kind === 'ptr-to-member') {
       if (t.kind === 'enum') return bytesToBigInt(v.bytes().subarray(0, t.byteSize), enumUnsigned(t) ? false : true);
       return v.asBigInt();
@@ -279,8 +292,8 @@ class Evaluator {
     const t = strip(v.type);
     if (isFloat(t)) return v.asNumber() !== 0;
     if (isIntegral(t) || t.kind === 'pointer') return v.asBigInt() !== 0n;
-    if (t.kind === 'struct' || t.kind === 'union' || t.kind === 'class') throw new EvalError('Argument to logical not not a number or boolean.');
-    return this.asLong(v) !== 0n;
+    // gdb's value_logical_not: any non-zero byte is true.
+    return v.bytes().some((b) => b !== 0);
   }
 
   // ------------------------------------------------------------ evaluation
@@ -290,14 +303,18 @@ class Evaluator {
       case 'int':
         return this.intLiteral(n);
       case 'float': {
-        const type = n.suffix === 'f' ? T.float : n.suffix === 'l' ? T.longdouble : T.double;
-        return Value.fromNumber(type, n.value, this.memory);
+        if (n.suffix === 'l') {
+          const ld = ldFromDecimal(n.text.replace(/[lL]$/, '')) ?? ldFromNumber(n.value);
+          return Value.fromBytes(T.longdouble, ldToBytes(ld), this.memory);
+        }
+        const type = n.suffix === 'f' ? T.float : T.double;
+        return Value.fromNumber(type, n.suffix === 'f' ? Math.fround(n.value) : n.value, this.memory);
       }
       case 'char':
         return this.intValue(n.prefix === 'L' ? KEYWORD_TYPES.wchar_t : n.prefix === 'u' ? KEYWORD_TYPES.char16_t : n.prefix === 'U' ? KEYWORD_TYPES.char32_t : T.char, n.value);
       case 'string': {
         const width = n.prefix === '' || n.prefix === 'u8' ? 1 : n.prefix === 'u' ? 2 : 4;
-        const el = width === 1 ? T.char : width === 2 ? KEYWORD_TYPES.char16_t : KEYWORD_TYPES.char32_t;
+        const el = width === 1 ? T.char : n.prefix === 'L' ? KEYWORD_TYPES.wchar_t : width === 2 ? KEYWORD_TYPES.char16_t : KEYWORD_TYPES.char32_t;
         const bytes = Buffer.concat([n.bytes, Buffer.alloc(width)]);
         return Value.fromBytes(makeArray(el, bytes.length / width), bytes, this.memory);
       }
@@ -313,6 +330,7 @@ class Evaluator {
         return this.unary(n.op, n.e);
       case 'postfix': {
         const target = this.eval(n.e);
+        checkNumeric(target);
         const old = this.coerceRef(target).asRvalue();
         if (this.noSide) return old;
         const one = this.intValue(T.int, 1n);
@@ -324,13 +342,17 @@ class Evaluator {
           const l = this.eval(n.l);
           if (isStruct(strip(l.type))) throw new EvalError('Structure has no component named operator&&.');
           if (!this.truth(l)) return this.boolValue(false);
-          return this.boolValue(this.truth(this.eval(n.r)));
+          const r = this.eval(n.r);
+          if (isStruct(strip(r.type))) throw new EvalError("Can't do that binary op on that type");
+          return this.boolValue(this.truth(r));
         }
         if (n.op === '||') {
           const l = this.eval(n.l);
           if (isStruct(strip(l.type))) throw new EvalError('Structure has no component named operator||.');
           if (this.truth(l)) return this.boolValue(true);
-          return this.boolValue(this.truth(this.eval(n.r)));
+          const r = this.eval(n.r);
+          if (isStruct(strip(r.type))) throw new EvalError("Can't do that binary op on that type");
+          return this.boolValue(this.truth(r));
         }
         return this.binop(n.op, this.eval(n.l), this.eval(n.r));
       case 'assign': {
@@ -363,6 +385,7 @@ class Evaluator {
       case 'at':
         return this.repeat(this.eval(n.l), this.eval(n.r));
       case 'typeexpr':
+        this.resolveType(n.type);
         throw new EvalError(`Attempt to use a type name as an expression`);
     }
   }
@@ -402,17 +425,34 @@ class Evaluator {
         }
       }
     }
-    const found = lookupSymbol(global ? '::' + name : name, this.ctxWithModules());
+    const found = lookupSymbol(global ? '::' + name : name, this.ctxWithModules(), { skipLocals: true });
     if (!found) {
       if (name.includes('::')) {
         // Class::member static data or enumerators of a class/namespace-scoped enum.
         const v = this.scopedName(name);
         if (v) return v;
+        const k = name.lastIndexOf('::');
+        const prefix = name.slice(0, k);
+        if (this.isNamespace(prefix)) throw new EvalError(`No symbol "${name.slice(k + 2)}" in namespace "${prefix}".`);
+        // gdb's parser stops at the first component that names nothing.
+        const parts = name.split('::');
+        let known = '';
+        for (const p of parts.slice(0, -1)) {
+          const q = known ? `${known}::${p}` : p;
+          if (!this.isNamespace(q) && !this.findType(q)) throw new EvalError(`No symbol "${p}" in current context.`);
+          known = q;
+        }
       }
       throw new EvalError(`No symbol "${name}" in current context.`);
     }
     if (found.kind === 'minsym-data') throw new EvalError(`'${name}' has unknown type; cast it to its declared type`);
     return found.value;
+  }
+
+  /** True when some function or variable is declared in namespace (or class) `prefix`. */
+  isNamespace(prefix: string): boolean {
+    const p = prefix + '::';
+    return this.modules.some((m) => m.symbolFile.globals().some((g) => g.name.startsWith(p)) || m.symbolFile.functions().some((f) => f.name.startsWith(p)));
   }
 
   /** `Enum::VALUE`, `ns::Enum::VALUE` (C++ scoped enumerators). */
@@ -438,7 +478,7 @@ class Evaluator {
 
   thisValue(): Value {
     const v = this.frame ? lookupLocal('this', this.frame) : undefined;
-    if (!v) throw new EvalError(this.cplus ? "No 'this' in current context." : 'No symbol "this" in current context.');
+    if (!v) throw new EvalError('No symbol "this" in current context.');
     return v;
   }
 
@@ -450,11 +490,9 @@ class Evaluator {
     }
     if (text.startsWith('$$')) {
       const n = text.length === 2 ? 1 : parseInt(text.slice(2), 10);
+      if (n === 0) return this.dollar('$');
       const v = store?.historyBack(n);
-      if (!v) {
-        if (!store || store.length === 0) throw new EvalError('The history is empty.');
-        throw new EvalError(`History does not go back to $$${n}.`);
-      }
+      if (!v) throw new EvalError(`History does not go back to $$${n}.`);
       return v;
     }
     const name = text.slice(1);
@@ -501,7 +539,11 @@ class Evaluator {
       const info = arrayInfo(t)!;
       return v.component(info.element, 0);
     }
-    if (t.kind === 'function') return v;
+    if (t.kind === 'function') {
+      // gdb's `whatis *f` (no side effects) does not accept functions.
+      if (this.noSide) throw new EvalError('Attempt to take contents of a non-pointer value.');
+      return v;
+    }
     if (t.kind === 'base' && isIntegral(t) && t.encoding !== 'bool') return Value.atAddress(T.int, Number(BigInt.asUintN(64, v.asBigInt())), this.memory);
     throw new EvalError('Attempt to take contents of a non-pointer value.');
   }
@@ -522,11 +564,20 @@ class Evaluator {
   unary(op: string, e: Node): Value {
     if (op === '&') {
       const v = this.eval(e);
+      if (e.k === 'ident') {
+        const st = strip(v.type);
+        const k = v.location.kind;
+        if (st.kind !== 'function' && st.kind !== 'reference' && st.kind !== 'rvalue-reference' && k !== 'memory') {
+          if (k === 'register') throw new EvalError(`Address requested for identifier "${e.name}" which is in register $${regNameOf(v.location.kind === 'register' ? v.location.reg : 0)}`);
+          throw new EvalError(`Can't take address of "${e.name}" which isn't an lvalue.`);
+        }
+      }
       return this.addressOf(v, e.k === 'ident' ? e.name : undefined);
     }
     if (op === '*') return this.deref(this.eval(e));
     if (op === '++' || op === '--') {
       const target = this.eval(e);
+      checkNumeric(target);
       const nv = this.binop(op === '++' ? '+' : '-', target, this.intValue(T.int, 1n));
       if (this.noSide) return nv;
       return this.assignValue(target, nv);
@@ -547,10 +598,16 @@ class Evaluator {
     // unop_promote
     if (isIntegral(t0) && sizeOf(t0) < 4) v = this.cast(v, T.int);
     const t = strip(v.type);
+    if (isFloat(t) && sizeOf(t) >= 10) {
+      if (op === '~') throw new EvalError('Argument to complement operation not an integer, boolean.');
+      const x = ldFromBytes(v.bytes());
+      return Value.fromBytes(v.type, ldToBytes(op === '-' ? ldSub(ldFromNumber(0), x) : x, sizeOf(t)), this.memory);
+    }
     if (isFloat(t)) {
       const x = v.asNumber();
       if (op === '~') throw new EvalError('Argument to complement operation not an integer, boolean.');
-      return Value.fromNumber(v.type, op === '-' ? -x : x, this.memory);
+      // gdb negates as 0 - x: -0.0 is 0, and a NaN keeps its sign.
+      return Value.fromNumber(v.type, op === '-' ? 0 - x : x, this.memory);
     }
     const x = this.asLong(v);
     const rt = t.kind === 'enum' ? v.type : v.type;
@@ -604,7 +661,8 @@ class Evaluator {
     let r = this.coerceRef(r0);
     const lt = strip(l.type);
     const rt = strip(r.type);
-    if (isStruct(lt) || isStruct(rt)) throw new EvalError(`Structure has no component named operator${op}.`);
+    if (isStruct(lt)) throw new EvalError(`Structure has no component named operator${op}.`);
+    if (isStruct(rt)) throw new EvalError("Can't do that binary op on that type");
     // Pointer arithmetic (arrays and functions decay).
     const ptrLike = (t: Type) => t.kind === 'pointer' || (t.kind === 'array' && !t.vector) || t.kind === 'function';
     if (op === '+' || op === '-') {
@@ -633,6 +691,7 @@ class Evaluator {
     }
     const pt = this.promote(l.type, r.type);
     const ps = strip(pt);
+    if (isFloat(ps) && sizeOf(ps) >= 10) return this.ldBinop(op, l, r, pt, cmp);
     if (isFloat(ps)) {
       const a = l.asNumber();
       const b = r.asNumber();
@@ -690,6 +749,40 @@ class Evaluator {
     return this.intValue(pt, x);
   }
 
+  /** Arithmetic in x87 long double (exact rounding, as gdb computes it on the host). */
+  ldBinop(op: string, l: Value, r: Value, pt: Type, cmp: boolean): Value {
+    const a = this.toLD(l);
+    const b = this.toLD(r);
+    if (cmp) {
+      const c = ldCmp(a, b);
+      if (c === undefined) return this.boolValue(op === '!=');
+      return this.boolValue(op === '==' ? c === 0 : op === '!=' ? c !== 0 : op === '<' ? c < 0 : op === '>' ? c > 0 : op === '<=' ? c <= 0 : c >= 0);
+    }
+    let x: LD;
+    switch (op) {
+      case '+': x = ldAdd(a, b); break;
+      case '-': x = ldSub(a, b); break;
+      case '*': x = ldMul(a, b); break;
+      case '/': x = ldDiv(a, b); break;
+      case '%':
+      case '<<':
+      case '>>':
+      case '&':
+      case '|':
+      case '^':
+        throw new EvalError('Integer-only operation on floating point number.');
+      default:
+        throw new EvalError('Invalid binary operation on numbers.');
+    }
+    return Value.fromBytes(pt, ldToBytes(x, sizeOf(pt)), this.memory);
+  }
+
+  toLD(v: Value): LD {
+    const t = strip(v.type);
+    if (isFloat(t)) return sizeOf(t) >= 10 ? ldFromBytes(v.bytes()) : ldFromNumber(v.asNumber());
+    return ldFromBigInt(this.asLong(v));
+  }
+
   ptrAdd(p: Value, n: bigint): Value {
     const t = strip(p.type) as { kind: 'pointer'; target: Type };
     const sz = BigInt(sizeOf(strip(t.target)) || 1);
@@ -744,6 +837,12 @@ class Evaluator {
       const src = this.coerceArray(v);
       const ss = strip(src.type);
       if (!isArithmetic(ss) && ss.kind !== 'pointer') throw new EvalError('Invalid cast.');
+      if (sizeOf(ts) >= 10) return Value.fromBytes(to, ldToBytes(this.toLD(src), sizeOf(ts)), this.memory);
+      if (isFloat(ss) && sizeOf(ss) >= 10) {
+        let y = ldToNumber(ldFromBytes(src.bytes()));
+        if (sizeOf(ts) === 4) y = Math.fround(y);
+        return Value.fromNumber(to, y, this.memory);
+      }
       let x = isFloat(ss) ? src.asNumber() : Number(this.asLong(src));
       if (sizeOf(ts) === 4) x = Math.fround(x);
       return Value.fromNumber(to, x, this.memory);
@@ -756,7 +855,7 @@ class Evaluator {
         const nz = isFloat(ss) ? src.asNumber() !== 0 : this.asLong(src) !== 0n;
         return this.intValue(to, nz ? 1n : 0n);
       }
-      const x = isFloat(ss) ? floatToBigInt(src.asNumber()) : this.asLong(src);
+      const x = isFloat(ss) ? (sizeOf(ss) >= 10 ? ldToLongest(ldFromBytes(src.bytes())) : floatToBigInt(src.asNumber())) : this.asLong(src);
       return this.intValue(to, x);
     }
     if (ts.kind === 'function') throw new EvalError('Invalid cast.');
@@ -859,7 +958,7 @@ class Evaluator {
       throw new EvalError(arrow ? 'Attempt to extract a component of a value that is not a structure pointer.' : 'Attempt to extract a component of a value that is not a structure.');
     }
     const m = this.findMember(v, name);
-    if (!m) throw new EvalError(`There is no member named ${name}.`);
+    if (!m) throw new EvalError(this.cplus ? `There is no member or method named ${name}.` : `There is no member named ${name}.`);
     return m;
   }
 
@@ -889,7 +988,7 @@ class Evaluator {
 
   private indexValue(i: Value): bigint {
     const t = strip(i.type);
-    if (!isIntegral(t)) throw new EvalError('Argument to arithmetic operation not a number or boolean.');
+    if (!isIntegral(t) && !isFloat(t)) throw new EvalError('Argument to arithmetic operation not a number or boolean.');
     return this.asLong(i);
   }
 
@@ -932,6 +1031,12 @@ class Evaluator {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** gdb's value_one for ++/--: only numbers and pointers (a reference is not coerced). */
+function checkNumeric(v: Value): void {
+  const t = strip(v.type);
+  if (!isArithmetic(t) && t.kind !== 'pointer') throw new EvalError('Not a numeric type.');
+}
 
 function isStruct(t: Type): boolean {
   return t.kind === 'struct' || t.kind === 'class' || t.kind === 'union';
@@ -1013,9 +1118,25 @@ function compareNum(op: string, a: number, b: number): boolean {
   }
 }
 
+const LONGEST_MIN = -(1n << 63n);
+const LONGEST_MAX = (1n << 63n) - 1n;
+
+/** gdb's target_float_to_longest: truncation, saturating to the LONGEST range (NaN gives the maximum). */
+function clampLongest(v: bigint | undefined): bigint {
+  if (v === undefined) return LONGEST_MAX;
+  return v < LONGEST_MIN ? LONGEST_MIN : v > LONGEST_MAX ? LONGEST_MAX : v;
+}
+
 function floatToBigInt(x: number): bigint {
-  if (!Number.isFinite(x)) return 0n;
-  return BigInt(Math.trunc(x));
+  if (Number.isNaN(x)) return LONGEST_MAX;
+  if (!Number.isFinite(x)) return x < 0 ? LONGEST_MIN : LONGEST_MAX;
+  return clampLongest(BigInt(Math.trunc(x)));
+}
+
+function ldToLongest(x: LD): bigint {
+  if (x.kind === 'nan') return LONGEST_MAX;
+  if (x.kind === 'inf') return x.neg ? LONGEST_MIN : LONGEST_MAX;
+  return clampLongest(ldToBigInt(x));
 }
 
 function alignOf(t: Type): number {
@@ -1052,7 +1173,6 @@ export function evaluate(expression: string, ctx: EvalContext, options: Evaluate
   return wrap(() => {
     const ev = new Evaluator(ctx, options);
     const node = parseExpression(expression, ev.parseEnv());
-    if (node.k === 'typeexpr') throw new EvalError('Attempt to use a type name as an expression');
     return ev.eval(node);
   });
 }
@@ -1097,7 +1217,8 @@ export function formatLetterOf(f: FormatLetter): string {
 
 /** gdb's /FMT letters to FormatLetter. */
 export function formatFromLetter(letter: string): FormatLetter | undefined {
-  const m: Record<string, FormatLetter> = { x: 'hex', d: 'decimal', u: 'unsigned', o: 'octal', t: 'binary', c: 'char', a: 'address', z: 'zero-hex', f: 'float' };
+  // /s prints strings where natural printing already does (character arrays and pointers).
+  const m: Record<string, FormatLetter> = { x: 'hex', d: 'decimal', u: 'unsigned', o: 'octal', t: 'binary', c: 'char', a: 'address', z: 'zero-hex', f: 'float', s: 'natural' };
   return m[letter];
 }
 

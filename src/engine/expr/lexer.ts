@@ -33,10 +33,17 @@ const PUNCTS = [
 ];
 
 function isIdentStart(c: string): boolean {
-  return /[A-Za-z_]/.test(c);
+  const x = c.charCodeAt(0);
+  return (x >= 65 && x <= 90) || (x >= 97 && x <= 122) || x === 95;
 }
 function isIdentChar(c: string): boolean {
-  return /[A-Za-z0-9_]/.test(c);
+  const x = c.charCodeAt(0);
+  return (x >= 65 && x <= 90) || (x >= 97 && x <= 122) || x === 95 || (x >= 48 && x <= 57);
+}
+function isDigit(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const x = c.charCodeAt(0);
+  return x >= 48 && x <= 57;
 }
 
 /** Decodes one escape sequence at s[i] (just after the backslash). Returns [value, next index]. */
@@ -95,16 +102,16 @@ function parseNumber(text: string, pos: number): Token {
       suffix = sm[1].toLowerCase();
       t = t.slice(0, -1);
     }
-    if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) throw invalid();
+    if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d*)?$/i.test(t)) throw invalid();
     return { kind: 'float', text, pos, float: parseFloat(t), floatSuffix: suffix };
   }
   // Integer with suffixes.
   const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)([uUlL]*)$/.exec(t);
   if (!m) throw invalid();
+  // gdb takes any mix of u and l suffixes: one l is long, more are long long.
   const suffix = m[2].toLowerCase();
   const us = (suffix.match(/u/g) ?? []).length;
-  const ls = (suffix.match(/l/g) ?? []).length;
-  if (us > 1 || ls > 2 || (ls === 2 && !/ll/.test(suffix))) throw invalid();
+  const ls = Math.min(2, (suffix.match(/l/g) ?? []).length);
   const digits = m[1];
   let value: bigint;
   let decimal = false;
@@ -133,30 +140,31 @@ export function tokenize(input: string): Token[] {
     }
     const start = i;
     // Numbers (including .5)
-    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(s[i + 1] ?? ''))) {
+    if (isDigit(c) || (c === '.' && isDigit(s[i + 1]))) {
+      // gdb's scan: letters and digits, one '.', an exponent (e/p) with its sign.
       let j = i;
-      const hex = s[i] === '0' && /[xX]/.test(s[i + 1] ?? '');
-      if (hex) j += 2;
-      for (;;) {
+      let hex = false;
+      if (c === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X')) {
+        j += 2;
+        hex = true;
+      }
+      let gotDot = false;
+      let gotE = false;
+      let gotP = false;
+      for (; j < s.length; j++) {
         const ch = s[j];
-        if (ch === undefined) break;
-        if (/[0-9A-Za-z_.]/.test(ch)) {
-          j++;
-          continue;
-        }
-        // Exponent sign: 1e+5, 0x1p-3
-        if ((ch === '+' || ch === '-') && /[eEpP]/.test(s[j - 1]) && (!hex || /[pP]/.test(s[j - 1]))) {
-          j++;
-          continue;
-        }
-        break;
+        if (!hex && !gotE && !gotP && (ch === 'e' || ch === 'E')) gotDot = gotE = true;
+        else if (!gotE && !gotP && (ch === 'p' || ch === 'P')) gotDot = gotP = true;
+        else if (!gotDot && ch === '.') gotDot = true;
+        else if (((gotE && (s[j - 1] === 'e' || s[j - 1] === 'E')) || (gotP && (s[j - 1] === 'p' || s[j - 1] === 'P'))) && (ch === '-' || ch === '+')) continue;
+        else if (!isIdentChar(ch) || ch === '_') break;
       }
       out.push(parseNumber(s.slice(i, j), start));
       i = j;
       continue;
     }
     // Character literals, possibly prefixed (L'x', u'x', U'x', u8'x').
-    const pm = /^(L|u8|u|U)?(['"])/.exec(s.slice(i, i + 3));
+    const pm = c === "'" || c === '"' || c === 'L' || c === 'u' || c === 'U' ? /^(L|u8|u|U)?(['"])/.exec(s.slice(i, i + 3)) : null;
     if (pm && (pm[1] === undefined || !isIdentChar(s[i - 1] ?? ' '))) {
       const prefix = pm[1] ?? '';
       const quote = pm[2];
@@ -179,11 +187,9 @@ export function tokenize(input: string): Token[] {
         }
       }
       if (quote === "'") {
-        if (vals.length === 0) throw new EvalError('Empty character constant.');
-        // gdb: 'name' quotes a symbol name (e.g. 'file.c'::var); a multi-char literal is a name.
-        if (vals.length > 1) {
-          out.push({ kind: 'ident', text: String.fromCharCode(...vals), pos: start });
-        } else out.push({ kind: 'char', text: s.slice(i, j), pos: start, int: BigInt(vals[0]), charPrefix: prefix });
+        if (vals.length === 0) throw new EvalError('A character constant must contain at least one character.');
+        if (vals.length > 1) throw new EvalError('Invalid character constant.');
+        out.push({ kind: 'char', text: s.slice(i, j), pos: start, int: BigInt(vals[0]), charPrefix: prefix });
       } else {
         const width = prefix === '' || prefix === 'u8' ? 1 : prefix === 'u' ? 2 : 4;
         const b = Buffer.alloc(vals.length * width);

@@ -26,7 +26,7 @@ export type TypeOp =
 
 export type Node =
   | { k: 'int'; value: bigint; unsigned: boolean; longs: number; decimal: boolean; text: string }
-  | { k: 'float'; value: number; suffix: string }
+  | { k: 'float'; value: number; suffix: string; text: string }
   | { k: 'char'; value: bigint; prefix: string }
   | { k: 'string'; bytes: Buffer; prefix: string }
   | { k: 'bool'; value: boolean }
@@ -123,7 +123,11 @@ export class Parser {
       this.i = save;
     }
     const e = this.comma();
-    if (!this.atEof()) this.fail();
+    if (!this.atEof()) {
+      // gdb's lexer ends an expression at an unbalanced ')' (for `if (cond) ...`): junk follows.
+      if (this.t.kind === 'punct' && this.t.text === ')') throw new EvalError('Junk after end of expression.');
+      this.fail();
+    }
     return e;
   }
 
@@ -254,7 +258,7 @@ export class Parser {
         return { k: 'int', value: t.int!, unsigned: !!t.unsigned, longs: t.longs ?? 0, decimal: !!t.decimal, text: t.text };
       case 'float':
         this.i++;
-        return { k: 'float', value: t.float!, suffix: t.floatSuffix ?? '' };
+        return { k: 'float', value: t.float!, suffix: t.floatSuffix ?? '', text: t.text };
       case 'char':
         this.i++;
         return { k: 'char', value: t.int!, prefix: t.charPrefix ?? '' };

@@ -327,7 +327,7 @@ export class CountingRun {
         imm.writeBigUInt64LE(ret, 0);
         const post = [0x48, 0x89, 0x44, 0x24, 0x08, 0x58]; // mov [rsp+8],rax; pop rax
         tail = [...pre, ...imm, ...post];
-        be.add(Instruction.createDeclareByte(Uint8Array.from(tail)));
+        for (let o = 0; o < tail.length; o += 16) be.add(Instruction.createDeclareByte(Uint8Array.from(tail.slice(o, o + 16))));
         be.add(Instruction.createBranch(Code.Jmp_rel32_64, target));
         tail = [];
       } else {
@@ -512,11 +512,28 @@ export class CountingRun {
     }
   }
 
-  /** One instruction, patches out; an arrival at a point is counted. */
-  async step(): Promise<CountResult> {
+  /**
+   * The arrival at point i where a target stopped the run: counted as a matching arrival too (the
+   * target trap comes before that bookkeeping), for when it is not the end of the search.
+   */
+  async recordArrival(i: number): Promise<void> {
+    const s = this.st[i];
+    if (s.p.filter) {
+      const r = await this.inf.getRegisters();
+      const v = s.p.filter.reg === 'rsp' ? r.sp : Number(r.get('rbp'));
+      if (v !== s.p.filter.value) return;
+    }
+    s.js.match++;
+    s.js.lastSeq = this.nextSeq();
+    s.js.lastAll = this.totalAll(i);
+  }
+
+  /** One instruction, patches out; an arrival at a point is counted (unless count is false). */
+  async step(count = true): Promise<CountResult> {
     await this.uninstallPatches();
     const ev = await this.inf.step();
     if (ev.kind !== 'step' && ev.kind !== 'breakpoint') return { kind: 'event', ev };
+    if (!count) return { kind: 'step' };
     const hit = await this.arrive(ev.pc, () => true);
     if (hit !== undefined) return { kind: 'target', point: hit };
     return { kind: 'step' };

@@ -297,7 +297,7 @@ export class ReverseEngine implements ReverseProvider {
       let found: Found | undefined;
       let verdict: { point: number } | 'earlier' | 'none';
       try {
-        const r = await tl.runCounting(inf, hops, points, forbidden);
+        const r = await tl.runCounting(inf, hops, points, forbidden, ckpt !== pos.ckpt);
         verdict = decide(r.end, r.startSeq);
         if (typeof verdict === 'object') {
           const c = r.end[verdict.point];
@@ -332,63 +332,112 @@ export class ReverseEngine implements ReverseProvider {
     return 'no-history';
   }
 
-  /** reverse-next / reverse-step. */
+  /**
+   * gdb's line ranges of a function: consecutive line-table entries with the same line merged (gdb's
+   * DWARF reader records a new entry only when the line changes), and the branch targets that land in
+   * the middle of a range (a loop condition placed after the body).
+   */
+  private rangesOf(mod: LoadedModule, pc: number): { ranges: { start: number; end: number; line: number }[]; mids: { addr: number; range: number }[]; start: number; end: number } | undefined {
+    const info = this.entriesOf(mod, pc);
+    if (!info || !info.entries.length) return undefined;
+    const ranges: { start: number; end: number; line: number }[] = [];
+    for (const e of info.entries) {
+      const key = e.line * 1000 + e.file;
+      const last = ranges[ranges.length - 1];
+      if (last && last.line === key) continue;
+      if (last) last.end = e.addr;
+      ranges.push({ start: e.addr, end: info.end, line: key });
+    }
+    const targets = this.jumpTargets([info.start]);
+    const mids: { addr: number; range: number }[] = [];
+    for (const t of targets) {
+      const ri = ranges.findIndex((r) => t > r.start && t < r.end);
+      if (ri >= 0 && !info.entries.some((e) => e.addr === t)) mids.push({ addr: t, range: ri });
+    }
+    // Branch targets at an entry that was merged into a range are mid-range entries too.
+    for (const e of info.entries) {
+      const ri = ranges.findIndex((r) => e.addr > r.start && e.addr < r.end);
+      if (ri >= 0 && targets.has(e.addr) && !mids.some((m) => m.addr === e.addr)) mids.push({ addr: e.addr, range: ri });
+    }
+    return { ranges, mids, start: info.start, end: info.end };
+  }
+
+  /**
+   * reverse-next / reverse-step, as gdb's reverse stepping walks back instruction by instruction: a
+   * range entered in its middle (from a different line) becomes the step range and stops at its start;
+   * ranges of the same line are passed without stopping; the start of a range of a different line stops.
+   * Ranked by last arrival (counting in the frame only), the walk is a scan of the ranking.
+   */
   private async lineBack(tl: Timeline, into: boolean): Promise<StopReason> {
     const pos = await tl.position();
     const fr = await this.frames();
     const f = fr[0];
     if (!f) return this.stepBackOneInstruction(tl, pos);
-    const info = this.entriesOf(f.mod, f.pc);
-    if (!info || !info.entries.length) {
-      // No line info here: gdb steps back to the caller's line (like reverse-finish then reverse-next).
-      return this.stepBackOneInstruction(tl, pos);
-    }
+    const info = this.rangesOf(f.mod, f.pc);
+    if (!info) return this.stepBackOneInstruction(tl, pos);
+    type Kind = { kind: 'start'; range: number } | { kind: 'mid'; range: number } | { kind: 'callee'; line: number } | { kind: 'entry' };
     const points: CountPoint[] = [];
-    const lineOf: number[] = [];
-    const inFrame: boolean[] = [];
-    for (const e of info.entries) {
-      points.push({ addr: e.addr, filter: this.filterAt(f.mod, e.addr, f.cfa) });
-      lineOf.push(e.line * 1000 + e.file);
-      inFrame.push(true);
+    const kinds: Kind[] = [];
+    info.ranges.forEach((r, i) => {
+      points.push({ addr: r.start, filter: this.filterAt(f.mod, r.start, f.cfa) });
+      kinds.push(r.start === info.start ? { kind: 'entry' } : { kind: 'start', range: i });
+    });
+    for (const m of info.mids) {
+      points.push({ addr: m.addr, filter: this.filterAt(f.mod, m.addr, f.cfa) });
+      kinds.push({ kind: 'mid', range: m.range });
     }
     // The frame's entry (the function's first instruction, rsp = cfa - 8): earlier arrivals belong to
-    // another call.
+    // another call of the function.
     let entryIdx = points.findIndex((p) => p.addr === info.start);
     if (entryIdx < 0) {
       points.push({ addr: info.start, filter: { reg: 'rsp', value: f.cfa - 8 } });
-      lineOf.push(-1);
-      inFrame.push(true);
+      kinds.push({ kind: 'entry' });
       entryIdx = points.length - 1;
     }
     if (into) {
       for (const e of this.allEntries(f.mod, info)) {
+        if (points.some((p) => p.addr === e.addr)) continue;
         points.push({ addr: e.addr });
-        lineOf.push(-(e.line * 1000 + e.file) - 2);
-        inFrame.push(false);
+        kinds.push({ kind: 'callee', line: e.line });
       }
     }
-    const forbidden = this.forbiddenFor([{ mod: f.mod, start: info.start, end: info.end }]);
+    const pRange = info.ranges.findIndex((r) => f.pc >= r.start && f.pc < r.end);
+    const pAtStart = pRange >= 0 && info.ranges[pRange].start === f.pc;
+    const forbidden = this.jumpTargets([info.start]);
+    let lastRanking: { i: number; seq: number }[] = [];
     const found = await this.scanBack(tl, pos, points, forbidden, (c) => {
       const entrySeq = c[entryIdx].lastSeq;
       const ranked = c
         .map((x, i) => ({ i, seq: x.lastSeq }))
-        .filter((x) => x.seq > 0 && (inFrame[x.i] ? x.seq >= entrySeq : x.seq > entrySeq))
+        .filter((x) => x.seq > 0 && x.seq >= entrySeq)
         .sort((a, b) => b.seq - a.seq);
-      if (!ranked.length) return entrySeq > 0 ? { point: entryIdx } : 'earlier';
-      const top = ranked[0];
-      if (!inFrame[top.i]) {
-        // reverse-step: the last line of a function called from this frame (an arrival in it after
-        // the last one of this frame). Its top run of same-line entries, in that function.
-        let j = 0;
-        while (j + 1 < ranked.length && lineOf[ranked[j + 1].i] === lineOf[top.i] && !inFrame[ranked[j + 1].i]) j++;
-        return { point: ranked[j].i };
+      lastRanking = ranked;
+      let L = pRange >= 0 ? info.ranges[pRange].line : -1;
+      let R = pRange >= 0 && !pAtStart ? pRange : -1;
+      for (const x of ranked) {
+        const k = kinds[x.i];
+        if (k.kind === 'callee') {
+          if (x.seq > entrySeq) return { point: x.i }; // reverse-step: into the function that returned
+          continue;
+        }
+        if (k.kind === 'entry') return { point: x.i };
+        const line = info.ranges[k.range].line;
+        if (k.kind === 'mid') {
+          if (line !== L) {
+            L = line;
+            R = k.range;
+          }
+          continue;
+        }
+        if (k.range === R) return { point: x.i };
+        if (line === L) continue;
+        return { point: x.i };
       }
-      let j = 0;
-      while (j + 1 < ranked.length && inFrame[ranked[j + 1].i] && lineOf[ranked[j + 1].i] === lineOf[top.i]) j++;
-      return { point: ranked[j].i };
+      return entrySeq > 0 ? { point: entryIdx } : 'earlier';
     });
+    void lastRanking;
     if (!found) return this.noHistory(tl);
-    if (found.point === entryIdx || points[found.point].addr === info.start) {
+    if (kinds[found.point].kind === 'entry') {
       // Back at the function's entry: gdb goes on to the line of the call in the caller.
       await tl.materialize(found.pos);
       const caller = fr[1];
@@ -399,23 +448,47 @@ export class ReverseEngine implements ReverseProvider {
     return 'step';
   }
 
-  /** From a function's entry (position `pos`), back to the start of the caller's line of the call. */
+  /**
+   * From a function's entry (position `pos`), back to the start of the caller's line of the call: the
+   * call is in the middle of a range of the caller, whose start stops (same-line ranges pass).
+   */
   private async callerLineBack(tl: Timeline, pos: Position, caller: FrameRef): Promise<StopReason> {
-    const info = this.entriesOf(caller.mod, caller.pc - 1);
+    const info = this.rangesOf(caller.mod, caller.pc - 1);
     if (!info) return this.stepBackOneInstruction(tl, pos);
-    const points: CountPoint[] = info.entries.map((e) => ({ addr: e.addr, filter: this.filterAt(caller.mod, e.addr, caller.cfa) }));
-    const lineOf = info.entries.map((e) => e.line * 1000 + e.file);
-    const forbidden = this.forbiddenFor([{ mod: caller.mod, start: info.start, end: info.end }]);
+    const points: CountPoint[] = [];
+    const kinds: { kind: 'start' | 'mid'; range: number }[] = [];
+    info.ranges.forEach((r, i) => {
+      points.push({ addr: r.start, filter: this.filterAt(caller.mod, r.start, caller.cfa) });
+      kinds.push({ kind: 'start', range: i });
+    });
+    for (const m of info.mids) {
+      points.push({ addr: m.addr, filter: this.filterAt(caller.mod, m.addr, caller.cfa) });
+      kinds.push({ kind: 'mid', range: m.range });
+    }
+    const callRange = info.ranges.findIndex((r) => caller.pc - 1 >= r.start && caller.pc - 1 < r.end);
+    const forbidden = this.jumpTargets([info.start]);
     const found = await this.scanBack(tl, pos, points, forbidden, (c) => {
       const ranked = c
         .map((x, i) => ({ i, seq: x.lastSeq }))
         .filter((x) => x.seq > 0)
         .sort((a, b) => b.seq - a.seq);
-      if (!ranked.length) return 'earlier';
-      // The call is in the middle of the caller's current visit: its first entry.
-      let j = 0;
-      while (j + 1 < ranked.length && lineOf[ranked[j + 1].i] === lineOf[ranked[0].i]) j++;
-      return { point: ranked[j].i };
+      let L = callRange >= 0 ? info.ranges[callRange].line : -1;
+      let R = callRange;
+      for (const x of ranked) {
+        const k = kinds[x.i];
+        const line = info.ranges[k.range].line;
+        if (k.kind === 'mid') {
+          if (line !== L) {
+            L = line;
+            R = k.range;
+          }
+          continue;
+        }
+        if (k.range === R) return { point: x.i };
+        if (line === L) continue;
+        return { point: x.i };
+      }
+      return 'earlier';
     });
     if (!found) return this.noHistory(tl);
     await tl.materialize(found.pos);
@@ -543,7 +616,8 @@ export class ReverseEngine implements ReverseProvider {
 
   /** The last write to [addr, addr+len) before now (a hardware write watchpoint during the replay). */
   private async lastWrite(tl: Timeline, addr: number, len: 1 | 2 | 4 | 8): Promise<StopReason> {
-    let pos = await tl.position();
+    const start = await tl.position();
+    let pos = start;
     for (;;) {
       const inf = await tl.spawnAt(pos.ckpt);
       let result: Position | undefined;
@@ -584,7 +658,8 @@ export class ReverseEngine implements ReverseProvider {
             }
           } else {
             const r = await run.cont();
-            if (r.kind === 'event' && r.ev.kind === 'watchpoint') last = { hop: k, nth: 1 };
+            // The last hop's trigger is where we are now, not an earlier write.
+            if (r.kind === 'event' && r.ev.kind === 'watchpoint' && (k < hops.length - 1 || pos !== start)) last = { hop: k, nth: 1 };
           }
         }
         await run.dispose();

@@ -286,6 +286,8 @@ export class Timeline {
     hops: Hop[],
     points: CountPoint[],
     forbidden: Set<number>,
+    /** The run's end is not the position searched from: its last arrival counts as one before it. */
+    countEnd = false,
   ): Promise<{ run: CountingRun; starts: PointCounters[][]; startSeq: number[]; end: PointCounters[]; stepSeqs: Map<number, { hop: number; step: number }>; pointOf: (addr: number) => number }> {
     const all = points.map((p) => ({ ...p }));
     const hopPoint = new Map<number, number>();
@@ -317,10 +319,11 @@ export class Timeline {
         if (r.kind !== 'target' || r.point !== pi) {
           throw new ReverseError(`Replay diverged: expected arrival #${h.n} at 0x${h.addr.toString(16)}, got ${r.kind === 'event' ? describeEvent(r.ev) : 'another stop'}.`);
         }
+        if (k < hops.length - 1 || countEnd) await run.recordArrival(pi);
       } else if (h.kind === 'steps') {
         for (let s = 0; s < h.n; s++) {
           const before = maxSeq(run.counters());
-          const r = await run.step();
+          const r = await run.step(countEnd || k < hops.length - 1 || s < h.n - 1);
           if (r.kind === 'event' && (r.ev.kind === 'exited' || r.ev.kind === 'killed')) throw new ReverseError('Replay diverged: the program ended while single-stepping.');
           const after = maxSeq(run.counters());
           for (let q = before + 1; q <= after; q++) stepSeqs.set(q, { hop: k, step: s + 1 });
@@ -527,7 +530,7 @@ export class Timeline {
     for (const name of ['rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const) {
       if (r.get(name) !== presentRegs.get(name)) return false;
     }
-    return sameWritableMemory(this.live, inf);
+    return sameWritableMemory(this.live, inf, r.sp);
   }
 
   private translate(ev: StopEvent): StopEvent {
@@ -642,9 +645,11 @@ export function describeEvent(ev: StopEvent): string {
 }
 
 /** Compares the writable private memory of two processes with the same layout. */
-function sameWritableMemory(a: Inferior, b: Inferior): boolean {
+function sameWritableMemory(a: Inferior, b: Inferior, sp: number): boolean {
   let maps: string[];
+  let exe = '';
   try {
+    exe = fs.readlinkSync(`/proc/${a.pid}/exe`);
     maps = fs.readFileSync(`/proc/${a.pid}/maps`, 'utf8').split('\n').filter(Boolean);
   } catch {
     return false;
@@ -653,8 +658,13 @@ function sameWritableMemory(a: Inferior, b: Inferior): boolean {
     const parts = line.trim().split(/\s+/);
     const perms = parts[1];
     const name = parts[5] ?? '';
-    if (!perms.startsWith('rw') || name === '[vvar]' || name === '[vsyscall]') continue;
-    const [lo, hi] = parts[0].split('-').map((x) => parseInt(x, 16));
+    if (!perms.startsWith('rw')) continue;
+    // The program's own state: its stack above sp, its data, its heap and anonymous memory. Libraries'
+    // private state (ld.so keeps process-specific values) does not tell two moments apart.
+    if (name && name !== '[stack]' && name !== '[heap]' && name !== exe) continue;
+    const [lo0, hi] = parts[0].split('-').map((x) => parseInt(x, 16));
+    // Below the stack pointer is scratch (signal frames, the counting trampolines' saves).
+    const lo = name === '[stack]' ? Math.max(lo0, sp) : lo0;
     for (let at = lo; at < hi; at += 1 << 20) {
       const len = Math.min(1 << 20, hi - at);
       let x: Buffer;

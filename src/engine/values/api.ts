@@ -11,13 +11,14 @@
 // `formatValue` (which renders problems inline as `<error: ...>` / `<optimized out>`), `children`,
 // `locals`, `args`, `globals`.
 //
-// Typical use:
+// Typical use (docs/expressions.md has the whole story):
 //   const store = new ValueStore();                      // one per debug session
-//   const v = evaluate('global_shape.corners[1]', { frame, store });
-//   const idx = store.record(v);                         // gdb's `print`: $idx = ...
-//   `$${idx} = ${formatValue(v)}`                        // "$1 = {x = 3, y = 4}"
-//   children(v)                                          // [{ name: 'x', value, expression: 'global_shape.corners[1].x' }, ...]
-//   assign(childValue, '42', { frame, store })           // setVariable
+//   const v = evaluate('global_shape.corners[1]', { frame, modules, store });
+//   const idx = store.record(v);                         // gdb's `print`: fetches (errors surface here)
+//   `$${idx} = ${formatValue(v, { throwErrors: true })}` // "$1 = {x = 3, y = 4}"
+//   children(v, 'global_shape.corners[1]')               // [{ name: 'x', value, expression: 'global_shape.corners[1].x' }, ...]
+//   assign(childValue, '42', { frame, modules, store })  // setVariable
+//   locals(frame).map((nv) => formatVariable(nv))        // `info locals` lines
 
 import type { SymbolFile } from '../../symbols';
 import type { Type } from '../../symbols/types';
@@ -168,6 +169,12 @@ export interface FormatOptions {
   charset?: 'utf-8' | 'ascii';
   /** `set print pretty on`: multi-line structs. Default off. */
   pretty?: boolean;
+  /**
+   * Throw EvalError when the value itself cannot be printed (`print/a main`: "Value can't be
+   * converted to integer.", an unreadable top-level value), as gdb's `print` errors, instead of
+   * rendering `<error: ...>`. Problems inside aggregates stay inline either way.
+   */
+  throwErrors?: boolean;
   /** Top-level pointer to struct: prefix `(struct shape *) ` as `print` does. Default true. */
   topLevelPointerType?: boolean;
 }
@@ -181,21 +188,28 @@ export interface ValueChild {
   value: Value;
   /** An expression that evaluates to this child (DAP evaluateName, MI path expression). */
   expression: string;
-  /** For base-class subobjects and anonymous struct/union members. */
-  kind: 'member' | 'element' | 'base' | 'pointee' | 'anonymous';
+  /** Element index (arrays). */
+  index?: number;
+  /** member, array element, base-class subobject, `*p`, anonymous struct/union member, C++ static member. */
+  kind: 'member' | 'element' | 'base' | 'pointee' | 'anonymous' | 'static';
 }
 
 export interface ChildrenOptions {
   /** Paging of array elements. */
   start?: number;
   count?: number;
+  /** Display name of the value being expanded (default: its expression); a pointer's single
+   * child is named `*name`, as gdb's varobj names it. */
+  name?: string;
 }
 
 /**
  * children(value, expression, opts?): the children of `value`, whose own expression is `expression`
- *   (used to build each child's `expression`): struct/class/union members (base classes first, as
- *   `<Base>`), array elements (paged with start/count), the pointee of a pointer to a struct or scalar
- *   (`*p`; none for void*, char* strings and function pointers), a reference's target's children.
+ *   (used to build each child's `expression`), as gdb's varobj lists them: base classes first (named
+ *   by their type, e.g. `geo::Shape`), then members (anonymous struct/union members as
+ *   `<anonymous union>`), then C++ static members; array elements `[i]` (paged with start/count);
+ *   for a pointer to a struct, the struct's members (`p->x`); for another pointer, one child `*p`
+ *   (none for void * and function pointers); for a reference, the referenced object's children.
  *   Never throws: unreadable children are returned and render as `<error: ...>`.
  * childCount(value): number of children (array length, members...), 0 for scalars.
  * hasChildren(value): childCount(value) > 0 (DAP variablesReference != 0).
@@ -219,15 +233,18 @@ export interface NamedValue {
  * locals(frame, { includeConstants? }): the frame's local variables as `info locals` lists them:
  *   innermost lexical block first (gdb's hashed order within a nested block, declaration order at
  *   function level), then enclosing blocks up to the function (statics included); inlined-function
- *   scopes end at their inlined_subroutine; compile-time constants (DW_AT_const_value) only with
- *   includeConstants. Values are lazy (reading them may fail; formatValue/formatVariable show it).
+ *   scopes end at their inlined_subroutine; variables whose value is a constant byte block in the
+ *   debug info (gdb's LOC_CONST_BYTES, e.g. a folded float) only with includeConstants (gdb omits
+ *   them). Values are lazy (reading them may fail; formatValue/formatVariable show it).
  *   formatVariable(nv) gives gdb's `info locals` line `name = value`.
  * args(frame): the function's parameters in declaration order (`info args`).
  * globals(module, ctx): CU-level variables (globals and file statics) of a module.
+ * frameHasSymbols(frame): false when the frame's pc has no debug info (`info locals` then says
+ *   "No symbol table info available.").
  * lookupVariable(name, ctx): what an identifier in an expression resolves to (innermost local,
  *   argument, `this` member in C++ methods, file static of the frame's CU, global of any module).
  */
-export { locals, args, globals, lookupVariable } from './variables';
+export { locals, args, globals, lookupVariable, frameHasSymbols } from './variables';
 
 // ---------------------------------------------------------------- expressions
 
@@ -243,11 +260,27 @@ export interface EvaluateOptions {
  *   writing memory/registers (registers via frame.setRegister) or a convenience variable; returns
  *   the new value of target. Throws EvalError (`Left operand of assignment is not an lvalue.`,
  *   `Cannot access memory at address 0x...`, syntax errors...).
- * parseFormatSuffix('x,h') → { expression: 'x', format: 'hex' } (watch-pane suffixes ,x ,h ,d ,o ,b ,c ,u).
- * typeOfExpression(expression, ctx): Type without side effects (`whatis`: typeName(type)).
+ * parseFormatSuffix('x,h') → { expression: 'x', format: 'hex' } (watch-pane suffixes ,x ,h ,d ,o ,b ,t ,c ,u ,a ,z ,f).
+ * typeOfExpression(expression, ctx): Type without side effects (`whatis`: typeName(type)); also
+ *   accepts a bare type name (`struct shape *`).
+ * formatFromLetter('x') → 'hex' / formatLetterOf('hex') → 'x' (print/FMT letters).
+ * ORIG_RAX_REG: the key under which a session may put orig_rax in FrameContext.regs (`$orig_rax`).
  */
-export { evaluate, assign, parseFormatSuffix, typeOfExpression } from '../expr/evaluate';
+export { evaluate, assign, parseFormatSuffix, typeOfExpression, formatFromLetter, formatLetterOf, ORIG_RAX_REG } from '../expr/evaluate';
 export { EvalError } from './errors';
+
+/**
+ * demangle(name, { retDrop? }): Itanium C++ names as c++filt/gdb print them (undefined when not a
+ *   mangled name). symbolFor(addr, modules): `{ name, offset }` as gdb's `<name+offset>` finds it.
+ */
+export { demangle } from './demangle';
+/**
+ * siginfoValue(raw128): `$_siginfo` with gdb's synthesized siginfo type (publish it with
+ *   store.setConvenience('_siginfo', v)); siginfoFromFields({ signo, code, addr, pid, ... }) builds
+ *   the 128 bytes from what a stop reports when PTRACE_GETSIGINFO's bytes are not at hand.
+ */
+export { siginfoValue, siginfoFromFields, siginfoType } from './siginfo';
+export { symbolFor, symbolSuffix } from './symbolize';
 
 /** Type of a value, re-exported for front-ends (`whatis` = typeName(v.type)). */
 export type { Type };

@@ -46,7 +46,7 @@ class Demangler {
   private subs: Node[] = [];
   private templateArgs: Node[] = [];
 
-  constructor(private readonly s: string) {}
+  constructor(private readonly s: string, private readonly retDrop = false) {}
 
   private peek(n = 0): string {
     return this.s[this.i + n] ?? '';
@@ -480,6 +480,15 @@ class Demangler {
         const n = this.sourceName();
         return n;
       }
+      case 'U': {
+        // Vendor extended qualifier: U <name> <type>
+        this.next();
+        const q = this.sourceName() as { s: string };
+        const inner = this.type();
+        const n: Node = { k: 'vendor', inner, q: q.s };
+        this.subs.push(n);
+        return n;
+      }
       case 'D': {
         const d = this.peek(1);
         if (BUILTIN_D[d]) {
@@ -489,7 +498,8 @@ class Demangler {
         if (d === 'p') {
           this.i += 2;
           const t = this.type();
-          const n: Node = { k: 'name', s: this.str(t) + '...' };
+          // A pack expansion of a template parameter pack lists the pack's elements.
+          const n: Node = t.k === 'pack' ? t : { k: 'name', s: this.str(t) + '...' };
           this.subs.push(n);
           return n;
         }
@@ -655,7 +665,7 @@ class Demangler {
           const fn = t.args[0] as Extract<Node, { k: 'func' }>;
           const name = this.str(t.name);
           const params = fn.params.map((p) => this.str(p)).join(', ');
-          const ret = fn.ret ? this.str(fn.ret) + ' ' : '';
+          const ret = fn.ret && !this.retDrop ? this.str(fn.ret) + ' ' : '';
           return `${ret}${name}(${params})${fn.quals}${fn.ref}`;
         }
         return n.prefix + this.str(n.inner);
@@ -682,7 +692,7 @@ class Demangler {
         return `${ret}${inner ? ' ' + inner : ''}(${params})${n.quals}${n.ref}`;
       }
       case 'array':
-        return `${this.declarator(n.inner, '')} ${inner ? inner : ''}[${n.dim}]`;
+        return `${this.declarator(n.inner, '')} ${inner ? inner + ' ' : ''}[${n.dim}]`;
       case 'memptr': {
         const cls = this.str(n.cls);
         if (n.member.k === 'func') {
@@ -709,15 +719,16 @@ function baseName(n: Node): string | undefined {
 const cache = new Map<string, string | undefined>();
 
 /** The demangled form of an Itanium-mangled name, or undefined when `name` is not one we can read. */
-export function demangle(name: string): string | undefined {
+export function demangle(name: string, opts: { retDrop?: boolean } = {}): string | undefined {
   if (!name.startsWith('_Z')) return undefined;
-  if (cache.has(name)) return cache.get(name);
+  const key = opts.retDrop ? '\0' + name : name;
+  if (cache.has(key)) return cache.get(key);
   let out: string | undefined;
   try {
-    out = new Demangler(name).run();
+    out = new Demangler(name, !!opts.retDrop).run();
   } catch {
     out = undefined;
   }
-  cache.set(name, out);
+  cache.set(key, out);
   return out;
 }

@@ -13,7 +13,20 @@ interface Decoded {
   fieldBits: number;
 }
 
-function decode(b: Buffer, size: number): Decoded | undefined {
+function decode(b: Buffer, size: number, bfloat = false): Decoded | undefined {
+  if (size === 2) {
+    // IEEE binary16 (_Float16) or bfloat16.
+    const bits = BigInt(b.readUInt16LE(0));
+    const ebits = bfloat ? 8 : 5;
+    const mbits = bfloat ? 7 : 10;
+    const neg = ((bits >> 15n) & 1n) === 1n;
+    const e = Number((bits >> BigInt(mbits)) & ((1n << BigInt(ebits)) - 1n));
+    const f = bits & ((1n << BigInt(mbits)) - 1n);
+    const bias = (1 << (ebits - 1)) - 1;
+    if (e === (1 << ebits) - 1) return { neg, mant: 0n, exp: 0, kind: f === 0n ? 'inf' : 'nan', field: f, fieldBits: mbits };
+    if (e === 0) return { neg, mant: f, exp: 1 - bias - mbits, kind: 'finite', field: f, fieldBits: mbits };
+    return { neg, mant: f | (1n << BigInt(mbits)), exp: e - bias - mbits, kind: 'finite', field: f, fieldBits: mbits };
+  }
   if (size === 4 || size === 8) {
     const bits = size === 4 ? BigInt(b.readUInt32LE(0)) : b.readBigUInt64LE(0);
     const ebits = size === 4 ? 8 : 11;
@@ -55,7 +68,8 @@ function isBinary128(_b: Buffer): boolean {
   return false;
 }
 
-function digitsFor(size: number, binary128 = false): number {
+function digitsFor(size: number, binary128 = false, bfloat = false): number {
+  if (size === 2) return bfloat ? 4 : 5;
   if (size === 4) return 9;
   if (size === 8) return 17;
   if (binary128) return 36;
@@ -126,10 +140,11 @@ export function formatG(neg: boolean, mant: bigint, exp: number, prec: number): 
 }
 
 /** The text gdb prints for a floating-point value of `size` bytes. */
-export function formatFloat(b: Buffer, size: number): string {
-  const d = decode(b, size);
+export function formatFloat(b: Buffer, size: number, typeName?: string): string {
+  const bfloat = typeName === 'bfloat16' || typeName === '__bf16';
+  const d = decode(b, size, bfloat);
   if (!d) return '<invalid float value>';
   if (d.kind === 'inf') return d.neg ? '-inf' : 'inf';
   if (d.kind === 'nan') return `${d.neg ? '-' : ''}nan(0x${mantissaHex(d.field, d.fieldBits)})`;
-  return formatG(d.neg, d.mant, d.exp, digitsFor(size));
+  return formatG(d.neg, d.mant, d.exp, digitsFor(size, false, bfloat));
 }

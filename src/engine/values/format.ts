@@ -10,7 +10,7 @@ import { symbolSuffix } from './symbolize';
 import { isFloat, isSigned, sizeOf, strip } from './type-util';
 import { bytesToBigInt, bytesToNumber, Value } from './value';
 import { formatFloat } from './float-format';
-import { staticMemberValue } from './variables';
+import { NODEBUG_TEXT, staticMemberValue } from './variables';
 
 interface Opts {
   format: FormatLetter;
@@ -72,6 +72,7 @@ export function formatValue(v: Value, opts: FormatOptions = {}): string {
   try {
     return formatTop(v, o);
   } catch (e) {
+    if (opts.throwErrors) throw e instanceof EvalError ? e : new EvalError(errText(e));
     return `<error: ${errText(e)}>`;
   }
 }
@@ -82,6 +83,7 @@ function formatTop(v: Value, o: Opts): string {
   const scalarFormatted = o.format !== 'natural' && o.format !== undefined && !(t.kind === 'void' || t.kind === 'reference' || t.kind === 'rvalue-reference' || t.kind === 'array' || t.kind === 'struct' || t.kind === 'class' || t.kind === 'union');
   if (scalarFormatted) return scalarFormattedText(v, o, 0);
   let prefix = '';
+  if (v.optimizedOut) return v.unavailable ?? '<optimized out>';
   if (t.kind === 'pointer' || t.kind === 'reference' || t.kind === 'rvalue-reference') {
     const orig = v.type;
     const charPtr = orig.kind === 'pointer' && nameOf(orig.target) === 'char';
@@ -102,7 +104,7 @@ function nameOf(t: Type): string | undefined {
 function inner(v: Value, o: Opts, recurse: number, derefRef: boolean): string {
   if (v.optimizedOut) return v.unavailable ?? '<optimized out>';
   const t = strip(v.type);
-  if ((t.kind === 'struct' || t.kind === 'class' || t.kind === 'union' || t.kind === 'array') && recurse > o.maxDepth) return '{...}';
+  if ((t.kind === 'struct' || t.kind === 'class' || t.kind === 'union' || t.kind === 'array') && recurse >= o.maxDepth) return '{...}';
   if (v.availableBits && !isAggregateLike(t) && !v.isAvailable()) return '<optimized out>';
   switch (t.kind) {
     case 'array':
@@ -116,7 +118,7 @@ function inner(v: Value, o: Opts, recurse: number, derefRef: boolean): string {
       return structText(v, t, o, recurse);
     case 'base':
       if (o.format !== 'natural') return scalarFormattedText(v, o, recurse);
-      return baseText(v, t);
+      return baseText(v, t, v.type);
     case 'enum':
       if (o.format !== 'natural') return scalarFormattedText(v, o, recurse);
       return enumText(v, t);
@@ -144,7 +146,22 @@ function isAggregateLike(t: Type): boolean {
 
 // ---------------------------------------------------------------- scalars
 
-function baseText(v: Value, t: BaseType): string {
+/** gdb's classify_type: the literal prefix of a character type, from the names along its typedefs. */
+export function charPrefix(t: Type): string | undefined {
+  let it: Type | undefined = t;
+  while (it) {
+    const n = it.kind === 'typedef' || it.kind === 'base' ? it.name : undefined;
+    if (n === 'wchar_t') return 'L';
+    if (n === 'char16_t') return 'u';
+    if (n === 'char32_t') return 'U';
+    if (n === 'char8_t') return 'u8';
+    if (it.kind === 'const' || it.kind === 'volatile' || it.kind === 'restrict' || it.kind === 'atomic' || it.kind === 'typedef') it = it.target;
+    else break;
+  }
+  return undefined;
+}
+
+function baseText(v: Value, t: BaseType, declared: Type): string {
   if (t === SPECIAL.eflags || t === SPECIAL.mxcsr) {
     const val = v.asBigInt();
     const bits = t === SPECIAL.eflags ? EFLAGS_BITS : MXCSR_BITS;
@@ -160,7 +177,7 @@ function baseText(v: Value, t: BaseType): string {
       return n === 0n ? 'false' : n === 1n ? 'true' : n.toString();
     }
     case 'float':
-      return formatFloat(v.bytes(), t.byteSize);
+      return formatFloat(v.bytes(), t.byteSize, t.name);
     case 'complex': {
       const half = t.byteSize / 2;
       const b = v.bytes();
@@ -168,13 +185,15 @@ function baseText(v: Value, t: BaseType): string {
     }
     case 'utf': {
       const n = v.asBigInt();
-      const prefix = t.byteSize === 1 ? 'u8' : t.byteSize === 2 ? 'u' : 'U';
+      const prefix = charPrefix(declared) ?? (t.byteSize === 1 ? 'u8' : t.byteSize === 2 ? 'u' : 'U');
       return `${n} ${prefix}${charLiteral(Number(n), t.byteSize)}`;
     }
     default: {
       const n = v.asBigInt();
-      if (isTextual(t)) return `${n} ${charLiteral(Number(BigInt.asUintN(8 * (t.byteSize || 1), n)), t.byteSize)}`;
-      if (t.name === 'wchar_t') return `${n} L${charLiteral(Number(BigInt.asUintN(32, n)), 4)}`;
+      if (isTextual(declared)) {
+        const prefix = charPrefix(declared) ?? '';
+        return `${n} ${prefix}${charLiteral(Number(BigInt.asUintN(8 * (t.byteSize || 1), n)), t.byteSize)}`;
+      }
       return n.toString();
     }
   }
@@ -246,9 +265,13 @@ function scalarFormattedText(v: Value, o: Opts, recurse: number): string {
   void recurse;
   const t = strip(v.type);
   if (v.availableBits && !v.isAvailable()) return '<optimized out>';
-  if (t.kind === 'function') throw new EvalError("Value can't be converted to integer.");
-  let bytes = v.bytes();
-  const len = sizeOf(t) || bytes.length;
+  let bytes: Buffer;
+  if (t.kind === 'function') {
+    // gdb gives function types a length of 1: /x shows the first byte of the code.
+    if (o.format === 'address' || o.format === 'float' || v.address === undefined || !v.memory) throw new EvalError("Value can't be converted to integer.");
+    bytes = v.memory.read(v.address, 1);
+  } else bytes = v.bytes();
+  const len = t.kind === 'function' ? 1 : sizeOf(t) || bytes.length;
   bytes = bytes.subarray(0, len);
   const signedType = isSigned(t) && !isFloat(t);
   let fmt = o.format;
@@ -314,6 +337,7 @@ function escapeChar(c: number, quoter: string, width: number): string {
 }
 
 export function charLiteral(c: number, width = 1): string {
+  if (width > 1) return `'${printWchar({ result: 'ok', cp: c, bytes: unitBytes(c, width) }, "'", width)}'`;
   return `'${escapeChar(c, "'", width)}'`;
 }
 
@@ -327,9 +351,13 @@ interface ConvChar {
 }
 
 /** The charset gdb uses by default: the host's (from the locale), UTF-8 or ASCII. */
+let charsetCache: 'utf-8' | 'ascii' | undefined;
 export function defaultCharset(): 'utf-8' | 'ascii' {
-  const l = process.env.LC_ALL || process.env.LC_CTYPE || process.env.LANG || '';
-  return /utf-?8/i.test(l) ? 'utf-8' : 'ascii';
+  if (!charsetCache) {
+    const l = process.env.LC_ALL || process.env.LC_CTYPE || process.env.LANG || '';
+    charsetCache = /utf-?8/i.test(l) ? 'utf-8' : 'ascii';
+  }
+  return charsetCache;
 }
 
 /** Decodes target characters (code units of `width` bytes) into gdb's converted characters. */
@@ -491,7 +519,7 @@ function readChars(bytes: Buffer, width: number, count: number): number[] {
 }
 
 /** val_print_string for a `char *` (len -1: up to the NUL, at most print elements). */
-function stringAt(v: Value, addr: number, width: number, o: Opts): string {
+function stringAt(v: Value, addr: number, width: number, o: Opts, elType?: Type): string {
   const mem = v.memory;
   const limit = o.printElements;
   const chars: number[] = [];
@@ -542,7 +570,7 @@ function stringAt(v: Value, addr: number, width: number, o: Opts): string {
     if (peek && readChars(peek, width, 1)[0] !== 0) forceEllipsis = true;
   }
   let out = '';
-  const prefix = width === 1 ? '' : width === 2 ? 'u' : 'U';
+  const prefix = (elType && charPrefix(elType)) ?? (width === 1 ? '' : width === 2 ? 'u' : 'U');
   if (!err || chars.length > 0) out = prefix + printStr(chars, forceEllipsis, o, width);
   if (err) out += `<error: ${err}>`;
   return out;
@@ -559,7 +587,7 @@ function pointerText(v: Value, target: Type, o: Opts): string {
   let out = hex + (o.symbolPrint ? symbolSuffix(addr, o.modules) : '');
   if (isTextual(target) && addr !== 0) {
     const width = sizeOf(st) || 1;
-    out += ' ' + stringAt(v, addr, width, o);
+    out += ' ' + stringAt(v, addr, width, o, target);
   }
   return out;
 }
@@ -585,13 +613,16 @@ function referenceText(v: Value, target: Type, o: Opts, recurse: number, derefRe
 
 function functionText(v: Value, o: Opts): string {
   const addr = v.address ?? 0;
-  return `{${typeName(v.type)}} 0x${addr.toString(16)}${o.symbolPrint ? symbolSuffix(addr, o.modules) : ''}`;
+  const tn = v.type === NODEBUG_TEXT ? '<text variable, no debug info>' : typeName(v.type);
+  return `{${tn}} 0x${addr.toString(16)}${o.symbolPrint ? symbolSuffix(addr, o.modules) : ''}`;
 }
 
 // ---------------------------------------------------------------- aggregates
 
 function structText(v: Value, t: StructType, o: Opts, recurse: number): string {
   if (t.declaration && !t.members.length && !t.bases.length) return '<incomplete type>';
+  // Read the whole object once (as gdb fetches a value), so members slice its bytes.
+  if (t.byteSize > 0 && !v.availableBits) v.bytes();
   if (t.kind === 'union' && recurse > 0 && false) return '{...}';
   return '{' + fieldsText(v, t, o, recurse) + '}';
 }
@@ -605,10 +636,10 @@ function fieldsText(v: Value, t: StructType, o: Opts, recurse: number): string {
     out += `<${nameOf(b.type) ?? ''}> = `;
     if (bt.kind === 'struct' || bt.kind === 'class' || bt.kind === 'union') {
       const sub = v.component(b.type, b.offset ?? 0);
-      if (recurse + 1 > o.maxDepth) out += '{...}';
+      if (recurse + 1 >= o.maxDepth) out += '{...}';
       else {
         try {
-          out += '{' + fieldsText(sub, bt, o, recurse + 1) + (o.pretty ? '\n' + '  '.repeat(recurse + 1) : '') + '}';
+          out += '{' + fieldsText(sub, bt, o, recurse + 1) + '}';
         } catch (e) {
           out += `<error: ${errText(e)}>`;
         }
@@ -620,9 +651,13 @@ function fieldsText(v: Value, t: StructType, o: Opts, recurse: number): string {
   const statics = t.statics ?? [];
   if (!fields.length && !statics.length) return out + '<No data fields>';
   let seen = false;
+  const membersOf = () => {
+    if (!seen && t.bases.length && o.pretty) out += '\n' + '  '.repeat(recurse + 1) + `members of ${t.name ?? ''}:`;
+  };
   const emitStatics = (pos: number) => {
     for (const sm of statics) {
       if (sm.position !== pos) continue;
+      membersOf();
       if (seen) out += o.pretty ? ',' : ', ';
       seen = true;
       if (o.pretty) out += '\n' + '  '.repeat(recurse + 1);
@@ -643,6 +678,7 @@ function fieldsText(v: Value, t: StructType, o: Opts, recurse: number): string {
   };
   fields.forEach((m, index) => {
     emitStatics(index);
+    membersOf();
     if (seen) out += o.pretty ? ',' : ', ';
     seen = true;
     if (o.pretty) out += '\n' + '  '.repeat(recurse + 1);
@@ -681,7 +717,7 @@ function arrayText(v: Value, t: Extract<Type, { kind: 'array' }>, o: Opts, recur
     const bytes = v.bytes();
     const width = eltSize;
     const chars = readChars(bytes, width, len);
-    const prefix = width === 1 ? '' : width === 2 ? 'u' : 'U';
+    const prefix = charPrefix(element) ?? (width === 1 ? '' : width === 2 ? 'u' : 'U');
     return prefix + printStr(chars, false, o, width);
   }
   const bytes = v.bytes();

@@ -6,6 +6,8 @@
 import type { ElfSymbol } from '../../symbols';
 import type { ModuleSymbols } from './api';
 import { demangle } from './demangle';
+import { typeName } from '../../symbols/types';
+import { isCplusUnit } from './variables';
 
 interface MsymTable {
   /** Allocated sections: [start, end) link-time, index. */
@@ -91,8 +93,16 @@ function functionPrintName(m: ModuleSymbols, linkPc: number): { name: string; en
   if (!fn) return undefined;
   let name = fn.name;
   if (fn.linkageName) {
-    const d = demangle(fn.linkageName);
+    // gdb's physname: demangled without the return type of template functions.
+    const d = demangle(fn.linkageName, { retDrop: true });
     if (d) name = d;
+  } else if (isCplusUnit(fn.unit)) {
+    // gdb's physname for a C++ function without a linkage name (main, extern "C"): name(params).
+    const t = m.symbolFile.typeOf(fn.die);
+    void t;
+    const ft = m.symbolFile.typeFromDie(fn.die);
+    const params = ft.kind === 'function' ? ft.params.map((p) => typeName(p)).join(', ') : '';
+    name = `${fn.name}(${params})`;
   }
   return { name, entry: fn.entryPc };
 }

@@ -4,6 +4,7 @@ import type { Type } from '../../symbols/types';
 import type { BitField, FrameContext, TargetMemory, ValueLocation } from './api';
 import { EvalError, memoryError } from './errors';
 import { isFloat, isSigned, sizeOf, strip } from './type-util';
+import { ldFromBytes, ldToNumber } from './ldouble';
 
 /** gdb's `max-value-size` default. */
 export const MAX_VALUE_SIZE = 65536;
@@ -134,7 +135,9 @@ export class Value {
         location = this.location;
     }
     const parent = this;
-    const canShare = this.contents !== undefined || this.loader !== undefined || this.size <= MAX_VALUE_SIZE || location.kind !== 'memory';
+    // A part of a value in memory that has not been read yet is read on its own (only its bytes);
+    // otherwise it shares the parent's bytes.
+    const canShare = this.contents !== undefined || this.loader !== undefined || location.kind !== 'memory' || this.loadError !== undefined;
     let loader: (() => Buffer) | undefined;
     if (canShare) {
       loader = () => {
@@ -333,7 +336,7 @@ export function bytesToBigInt(b: Buffer, signed: boolean): bigint {
 export function bytesToNumber(b: Buffer, size: number): number {
   if (size === 4) return b.readFloatLE(0);
   if (size === 8) return b.readDoubleLE(0);
-  if (size === 10 || size === 12 || size === 16) return x87ToNumber(b);
+  if (size === 10 || size === 12 || size === 16) return ldToNumber(ldFromBytes(b));
   if (size === 2) return halfToNumber(b.readUInt16LE(0));
   return NaN;
 }

@@ -2,7 +2,7 @@
 // expressions and location lists evaluated at the frame's pc), `info locals` / `info args` listings
 // in gdb's order, and identifier lookup for the expression evaluator.
 
-import { DW_AT, DW_TAG, Die, SymbolFile, Unit, attributeLocation, DW_LANG } from '../../symbols';
+import { DW_AT, DW_TAG, Die, SymbolFile, Unit, VariableInfo, attributeLocation, DW_LANG } from '../../symbols';
 import {
   evaluate as evalDwarf, ExprContext, frameBaseValue, Location, OptimizedOut, readLocationBytes, DwarfExprError, DW_OP,
 } from '../../symbols/dwarf-expr';
@@ -28,19 +28,32 @@ function locLists(sf: SymbolFile): LocationLists {
 /** Memory of a program that is not running: the initialised data of its object files (as gdb before `run`). */
 export function fileMemory(modules: ModuleSymbols[]): TargetMemory {
   return {
+    modules,
     read(addr: number, len: number): Buffer {
+      // Like gdb's exec target: the contents of allocated sections with file data (not .bss).
       for (const m of modules) {
-        const b = m.symbolFile.elf.bytesAt(addr - m.loadBias, len);
-        if (b) return Buffer.from(b);
+        const link = addr - m.loadBias;
+        for (const s of m.symbolFile.elf.sections) {
+          if (!(s.flags & 2) || s.type === 8 || s.addr === 0 || link < s.addr || link + len > s.addr + s.size) continue;
+          const off = s.offset + (link - s.addr);
+          if (off + len <= m.symbolFile.elf.data.length) return Buffer.from(m.symbolFile.elf.data.subarray(off, off + len));
+        }
       }
       throw memoryError(addr);
     },
   };
 }
 
+const cplusUnits = new WeakMap<Unit, boolean>();
 export function isCplusUnit(unit: Unit | undefined): boolean {
-  const l = unit?.language;
-  return l === DW_LANG.C_plus_plus || l === DW_LANG.C_plus_plus_03 || l === DW_LANG.C_plus_plus_11 || l === DW_LANG.C_plus_plus_14 || l === 0x2b || l === 0x2c;
+  if (!unit) return false;
+  let c = cplusUnits.get(unit);
+  if (c === undefined) {
+    const l = unit.language;
+    c = l === DW_LANG.C_plus_plus || l === DW_LANG.C_plus_plus_03 || l === DW_LANG.C_plus_plus_11 || l === DW_LANG.C_plus_plus_14 || l === 0x2b || l === 0x2c;
+    cplusUnits.set(unit, c);
+  }
+  return c;
 }
 
 // ---------------------------------------------------------------- scopes
@@ -58,6 +71,44 @@ export interface FrameScope {
 }
 
 const scopeCache = new WeakMap<FrameContext, FrameScope | null>();
+/** Scope chains by (link-time pc, inline depth), per symbol file: they depend on nothing else. */
+const staticScopes = new WeakMap<SymbolFile, Map<string, Omit<FrameScope, 'module' | 'linkPc'> | null>>();
+
+function staticScope(sf: SymbolFile, linkPc: number, inlineDepth: number): Omit<FrameScope, 'module' | 'linkPc'> | undefined {
+  let m = staticScopes.get(sf);
+  if (!m) staticScopes.set(sf, (m = new Map()));
+  const key = `${linkPc}:${inlineDepth}`;
+  const hit = m.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  let chain = sf.scopeAt(linkPc);
+  // Skip the scopes of inlined calls shown as separate (inner) frames.
+  let skip = inlineDepth;
+  while (skip > 0 && chain.length) {
+    const i = chain.findIndex((d) => d.tag === DW_TAG.inlined_subroutine);
+    if (i < 0) break;
+    chain = chain.slice(i + 1);
+    skip--;
+  }
+  let out: Omit<FrameScope, 'module' | 'linkPc'> | undefined;
+  if (chain.length) {
+    const func = chain.find((d) => d.tag === DW_TAG.subprogram || d.tag === DW_TAG.inlined_subroutine);
+    // The innermost out-of-line subprogram holds the frame base.
+    const subprogram = chain.find((d) => d.tag === DW_TAG.subprogram);
+    out = { chain, subprogram, func };
+  }
+  if (m.size > 4096) m.clear();
+  m.set(key, out ?? null);
+  return out;
+}
+
+/** True when the frame's pc is in a function with debug info (else gdb says "No symbol table info available."). */
+export function frameHasSymbols(frame: FrameContext): boolean {
+  try {
+    return frameScope(frame) !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 /** The scope chain of a frame, or undefined when the frame's pc has no debug info. */
 export function frameScope(frame: FrameContext): FrameScope | undefined {
@@ -67,22 +118,8 @@ export function frameScope(frame: FrameContext): FrameScope | undefined {
   const module = frame.module;
   if (module) {
     const linkPc = frame.lookupPc - module.loadBias;
-    let chain = module.symbolFile.scopeAt(linkPc);
-    // Skip the scopes of inlined calls shown as separate (inner) frames.
-    let skip = frame.inlineDepth ?? 0;
-    while (skip > 0 && chain.length) {
-      const i = chain.findIndex((d) => d.tag === DW_TAG.inlined_subroutine);
-      if (i < 0) break;
-      chain = chain.slice(i + 1);
-      skip--;
-    }
-    if (chain.length) {
-      const func = chain.find((d) => d.tag === DW_TAG.subprogram || d.tag === DW_TAG.inlined_subroutine);
-      const subprogram = [...chain].reverse().find((d) => d.tag === DW_TAG.subprogram) ?? chain.find((d) => d.tag === DW_TAG.subprogram);
-      // The innermost out-of-line subprogram contains the pc: it is the first subprogram from the inside.
-      const sp = chain.find((d) => d.tag === DW_TAG.subprogram) ?? subprogram;
-      out = { module, linkPc, chain, subprogram: sp, func };
-    }
+    const st = staticScope(module.symbolFile, linkPc, frame.inlineDepth ?? 0);
+    if (st) out = { ...st, module, linkPc };
   }
   scopeCache.set(frame, out ?? null);
   return out;
@@ -100,8 +137,13 @@ function originOf(die: Die): Die {
   return d;
 }
 
+const nameCache = new WeakMap<Die, string | null>();
 export function dieName(die: Die): string | undefined {
-  return originOf(die).name;
+  const hit = nameCache.get(die);
+  if (hit !== undefined) return hit ?? undefined;
+  const n = originOf(die).name;
+  nameCache.set(die, n ?? null);
+  return n;
 }
 
 function declLine(die: Die): number | undefined {
@@ -111,50 +153,91 @@ function declLine(die: Die): number | undefined {
 // ---------------------------------------------------------------- DIE -> Value
 
 /** Expression context for evaluating location expressions in `frame` (or without a frame). */
-function exprContext(sf: SymbolFile, bias: number, unit: Unit, frame: FrameContext | undefined, subprogram: Die | undefined, memory: TargetMemory | undefined): ExprContext {
-  const ctx: ExprContext = {
-    addressSize: unit.addressSize,
-    offsetSize: unit.offsetSize,
-    version: unit.version,
-    readRegister: (r) => frame?.regs.get(r),
-    readMemory: (a, n) => {
-      if (!memory) return undefined;
-      try {
-        return memory.read(Number(a), n);
-      } catch {
-        return undefined;
-      }
-    },
-    debugAddr: (i) => BigInt(unit.addrx(i)),
-    relocate: (a) => a + BigInt(bias),
-    baseTypeSize: (off) => unit.dieAt(unit.offset + off)?.num(DW_AT.byte_size) ?? unit.dieAt(off)?.num(DW_AT.byte_size),
-  };
-  if (frame) {
-    if (frame.cfa !== undefined) ctx.callFrameCfa = () => BigInt(frame.cfa!);
-    if (subprogram) {
-      const fb = attributeLocation(subprogram, DW_AT.frame_base);
-      if (fb?.kind === 'expr') ctx.frameBase = () => frameBaseValue(fb.expr, ctx);
-      else if (fb?.kind === 'loclist') {
-        ctx.frameBase = () => {
-          const expr = listExpr(sf, fb, frame.lookupPc - bias);
-          if (!expr) throw new OptimizedOut('frame base not available at this pc');
-          return frameBaseValue(expr, ctx);
-        };
-      }
-    }
-    if (frame.tlsAddress) {
-      const mod = frame.module;
-      if (mod) ctx.tlsAddress = (off) => frame.tlsAddress!(mod, off);
-    }
-    const entry = entryValueContext(frame);
-    if (entry) ctx.entryContext = entry;
+/** Expression context for a location expression in `frame` (allocation-light: one object, lazy parts). */
+class LocationContext implements ExprContext {
+  readonly addressSize: number;
+  readonly offsetSize: number;
+  readonly version: number;
+  private entry: ExprContext | null | undefined;
+  private fb: ReturnType<typeof attributeLocation> | null | undefined;
+
+  constructor(
+    private readonly sf: SymbolFile,
+    private readonly bias: number,
+    private readonly unit: Unit,
+    private readonly frame: FrameContext | undefined,
+    private readonly subprogram: Die | undefined,
+    private readonly memory: TargetMemory | undefined,
+  ) {
+    this.addressSize = unit.addressSize;
+    this.offsetSize = unit.offsetSize;
+    this.version = unit.version;
   }
-  ctx.callExpression = (off, kind) => {
-    const d = kind === 'cu' ? unit.dieAt(unit.offset + off) : sf.dwarf.dieAt(off);
+
+  readRegister(r: number): bigint | undefined {
+    return this.frame?.regs.get(r);
+  }
+
+  readMemory(a: bigint, n: number): Buffer | undefined {
+    if (!this.memory) return undefined;
+    try {
+      return this.memory.read(Number(a), n);
+    } catch {
+      return undefined;
+    }
+  }
+
+  debugAddr(i: number): bigint {
+    return BigInt(this.unit.addrx(i));
+  }
+
+  relocate(a: bigint): bigint {
+    return a + BigInt(this.bias);
+  }
+
+  baseTypeSize(off: number): number | undefined {
+    return this.unit.dieAt(this.unit.offset + off)?.num(DW_AT.byte_size) ?? this.unit.dieAt(off)?.num(DW_AT.byte_size);
+  }
+
+  callFrameCfa(): bigint {
+    if (!this.frame) throw new OptimizedOut('no frame selected');
+    if (this.frame.cfa === undefined) throw new OptimizedOut('frame CFA unknown');
+    return BigInt(this.frame.cfa);
+  }
+
+  frameBase(): bigint {
+    if (!this.frame || !this.subprogram) throw new OptimizedOut('no frame selected');
+    if (this.fb === undefined) this.fb = attributeLocation(this.subprogram, DW_AT.frame_base) ?? null;
+    const fb = this.fb;
+    if (!fb) throw new OptimizedOut('no frame base');
+    if (fb.kind === 'expr') return frameBaseValue(fb.expr, this);
+    const expr = listExpr(this.sf, fb, this.frame.lookupPc - this.bias);
+    if (!expr) throw new OptimizedOut('frame base not available at this pc');
+    return frameBaseValue(expr, this);
+  }
+
+  tlsAddress(off: bigint): bigint {
+    const f = this.frame;
+    if (!f?.tlsAddress || !f.module) throw new OptimizedOut('thread-local storage is not available');
+    return f.tlsAddress(f.module, off);
+  }
+
+  /** Computed only when an expression actually uses DW_OP_entry_value. */
+  get entryContext(): ExprContext | undefined {
+    if (!this.frame) return undefined;
+    if (this.entry === undefined) this.entry = entryValueContext(this.frame) ?? null;
+    return this.entry ?? undefined;
+  }
+
+  callExpression(off: number, kind: 'cu' | 'info'): Buffer | undefined {
+    const d = kind === 'cu' ? this.unit.dieAt(this.unit.offset + off) : this.sf.dwarf.dieAt(off);
     const l = d && attributeLocation(d);
     return l?.kind === 'expr' ? l.expr : undefined;
-  };
-  return ctx;
+  }
+}
+
+function exprContext(sf: SymbolFile, bias: number, unit: Unit, frame: FrameContext | undefined, subprogram: Die | undefined, memory: TargetMemory | undefined): ExprContext {
+  return new LocationContext(sf, bias, unit, frame, subprogram, memory);
 }
 
 function listExpr(sf: SymbolFile, at: Extract<ReturnType<typeof attributeLocation>, { kind: 'loclist' }>, linkPc: number): Buffer | undefined {
@@ -206,8 +289,13 @@ function entryValueContext(frame: FrameContext): ExprContext | undefined {
   }
   const callerCtx = exprContext(sf, bias, site!.unit, caller, cscope.subprogram, caller.memory);
   return {
-    ...callerCtx,
-    readRegister: (r) => {
+    addressSize: callerCtx.addressSize,
+    readMemory: (a: bigint, n: number) => callerCtx.readMemory!(a, n),
+    callFrameCfa: () => callerCtx.callFrameCfa!(),
+    frameBase: () => callerCtx.frameBase!(),
+    relocate: (a: bigint) => callerCtx.relocate!(a),
+    debugAddr: (i: number) => callerCtx.debugAddr!(i),
+    readRegister: (r: number) => {
       const expr = params.get(r);
       if (!expr) return undefined;
       try {
@@ -437,13 +525,17 @@ function isTransparentBlock(d: Die): boolean {
   return d.tag === DW_TAG.lexical_block && !d.has(DW_AT.low_pc) && !d.has(DW_AT.ranges);
 }
 
+const childrenCache = new WeakMap<Die, Die[]>();
 /** Children of a scope DIE, with transparent lexical blocks flattened in place. */
 export function blockChildren(block: Die): Die[] {
+  const hit = childrenCache.get(block);
+  if (hit) return hit;
   const out: Die[] = [];
   for (const c of block.children) {
     if (isTransparentBlock(c)) out.push(...blockChildren(c));
     else out.push(c);
   }
+  childrenCache.set(block, out);
   return out;
 }
 
@@ -502,11 +594,28 @@ function blockLocalsInGdbOrder(block: Die, cplus: boolean): Die[] {
 }
 
 /**
- * `info locals`: innermost block first, up to the frame's function. Like gdb, variables that are
- * compile-time constants (DW_AT_const_value, e.g. propagated by the optimiser) are not listed
- * unless `includeConstants` is set.
+ * A variable whose value is a block of bytes in the debug info (gdb's LOC_CONST_BYTES): gdb's
+ * `info locals` skips those, while integer constants (LOC_CONST) are listed.
+ */
+function isConstBytes(d: Die): boolean {
+  const a = d.attr(DW_AT.const_value) ?? (d.has(DW_AT.location) ? undefined : originOf(d).attr(DW_AT.const_value));
+  return !!a && (Buffer.isBuffer(a.value) || typeof a.value === 'string');
+}
+
+/**
+ * `info locals`: innermost block first, up to the frame's function. Like gdb, variables whose
+ * value is a constant block of bytes in the debug info (e.g. a float propagated by the optimiser)
+ * are not listed unless `includeConstants` is set; integer constants are.
  */
 export function locals(frame: FrameContext, opts: { includeConstants?: boolean } = {}): NamedValue[] {
+  try {
+    return localsOf(frame, opts);
+  } catch {
+    return []; // malformed debug info: nothing we can list
+  }
+}
+
+function localsOf(frame: FrameContext, opts: { includeConstants?: boolean }): NamedValue[] {
   const scope = frameScope(frame);
   if (!scope) return [];
   const cplus = isCplusUnit(scope.chain[0].unit);
@@ -527,6 +636,14 @@ export function locals(frame: FrameContext, opts: { includeConstants?: boolean }
 
 /** `info args`: the parameters of the frame's function. */
 export function args(frame: FrameContext): NamedValue[] {
+  try {
+    return argsOf(frame);
+  } catch {
+    return [];
+  }
+}
+
+function argsOf(frame: FrameContext): NamedValue[] {
   const scope = frameScope(frame);
   if (!scope?.func) return [];
   const out: NamedValue[] = [];
@@ -557,7 +674,13 @@ function safeVariableValue(d: Die, module: ModuleSymbols, frame: FrameContext | 
 /** CU-level variables (globals and file statics) of a module. */
 export function globals(module: ModuleSymbols, ctx: EvalContext): NamedValue[] {
   const mem = ctx.memory ?? ctx.frame?.memory ?? fileMemory(ctx.modules ?? [module]);
-  return module.symbolFile.globals().map((g) => ({ name: g.name, value: safeGlobal(g.die, module, mem), line: g.die.num(DW_AT.decl_line) }));
+  let list: VariableInfo[];
+  try {
+    list = module.symbolFile.globals();
+  } catch {
+    return [];
+  }
+  return list.map((g) => ({ name: g.name, value: safeGlobal(g.die, module, mem), line: g.die.num(DW_AT.decl_line) }));
 }
 
 function safeGlobal(d: Die, module: ModuleSymbols, mem: TargetMemory | undefined): Value {
@@ -576,7 +699,7 @@ export function staticMemberValue(owner: StructType, sm: StaticMember, modules: 
   if (cv) return constValue(sm.type, cv.value, mem);
   const qualified = `${owner.name ?? ''}::${sm.name}`;
   for (const m of modules ?? []) {
-    const defs = m.symbolFile.globals().filter((g) => g.name === qualified);
+    const defs = globalsNamed(m.symbolFile, qualified);
     const def = defs.find((g) => g.die.has(DW_AT.location) || g.die.has(DW_AT.const_value)) ?? defs[0];
     if (def) return variableValue(def.die, m, undefined, mem);
     // A definition without debug info: the ELF symbol of its mangled name.
@@ -597,7 +720,7 @@ export interface FoundSymbol {
 /** Defining DIE of a global named `name` in a module (exact qualified name). */
 function findGlobalIn(module: ModuleSymbols, name: string, preferUnit?: Unit): Die | undefined {
   const sf = module.symbolFile;
-  const cands = sf.globals().filter((g) => g.name === name || g.linkageName === name);
+  const cands = globalsNamed(sf, name);
   if (!cands.length) return undefined;
   const pick = (preferUnit && cands.find((g) => g.unit === preferUnit)) ?? cands.find((g) => g.external) ?? cands[0];
   return pick.die;
@@ -633,38 +756,89 @@ export function lookupLocal(name: string, frame: FrameContext): Value | undefine
   return undefined;
 }
 
-/** Enumerator constants visible in a scope chain (local enums) and CU-level enums of the unit. */
-function lookupEnumerator(name: string, unit: Unit, module: ModuleSymbols, chain: Die[], mem: TargetMemory | undefined): Value | undefined {
-  const search = (parent: Die): Value | undefined => {
-    for (const c of parent.children) {
-      if (c.tag === DW_TAG.enumeration_type) {
-        for (const e of c.children) {
-          if (e.tag === DW_TAG.enumerator && e.name === name) {
-            const t = module.symbolFile.typeFromDie(c);
-            const v = e.value(DW_AT.const_value);
-            return Value.fromBigInt(t, typeof v === 'bigint' ? v : BigInt(typeof v === 'number' ? v : 0), mem);
-          }
-        }
-      } else if (c.tag === DW_TAG.namespace || c.tag === DW_TAG.structure_type || c.tag === DW_TAG.class_type) {
-        // enumerators nested in namespaces are found by qualified lookup only
+// ---------------------------------------------------------------- name indexes (built once)
+
+const exactGlobals = new WeakMap<SymbolFile, Map<string, VariableInfo[]>>();
+/** CU-level variables named exactly `name` (qualified name or linkage name). */
+export function globalsNamed(sf: SymbolFile, name: string): VariableInfo[] {
+  let m = exactGlobals.get(sf);
+  if (!m) {
+    m = new Map();
+    for (const g of sf.globals()) {
+      for (const k of g.linkageName && g.linkageName !== g.name ? [g.name, g.linkageName] : [g.name]) {
+        const l = m.get(k);
+        if (l) l.push(g);
+        else m.set(k, [g]);
       }
     }
-    return undefined;
-  };
-  for (const b of chain) {
-    const v = search(b);
-    if (v) return v;
+    exactGlobals.set(sf, m);
   }
-  return search(unit.root());
+  return m.get(name) ?? [];
 }
 
-export function lookupSymbol(name: string, ctx: EvalContext): FoundSymbol | undefined {
+interface EnumeratorRef {
+  enumDie: Die;
+  die: Die;
+}
+const scopeEnums = new WeakMap<Die, Map<string, EnumeratorRef>>();
+/** Enumerators declared directly in a scope DIE (CU, function, block), by name. */
+function enumeratorsIn(scope: Die): Map<string, EnumeratorRef> {
+  let m = scopeEnums.get(scope);
+  if (!m) {
+    m = new Map();
+    for (const c of blockChildren(scope)) {
+      if (c.tag !== DW_TAG.enumeration_type) continue;
+      for (const e of c.children) if (e.tag === DW_TAG.enumerator && e.name !== undefined && !m.has(e.name)) m.set(e.name, { enumDie: c, die: e });
+    }
+    scopeEnums.set(scope, m);
+  }
+  return m;
+}
+
+const fileEnums = new WeakMap<SymbolFile, Map<string, EnumeratorRef>>();
+/** Enumerators at CU level (or, in C++, qualified through namespaces) of every unit of a file. */
+function enumeratorsOfFile(sf: SymbolFile): Map<string, EnumeratorRef> {
+  let m = fileEnums.get(sf);
+  if (!m) {
+    m = new Map();
+    const visit = (scope: Die, prefix: string) => {
+      for (const c of scope.children) {
+        if (c.tag === DW_TAG.enumeration_type) {
+          const scoped = c.flag(DW_AT.enum_class) && c.name !== undefined ? `${prefix}${c.name}::` : prefix;
+          for (const e of c.children) if (e.tag === DW_TAG.enumerator && e.name !== undefined && !m!.has(scoped + e.name)) m!.set(scoped + e.name, { enumDie: c, die: e });
+        } else if (c.tag === DW_TAG.namespace) visit(c, `${prefix}${c.name ?? '(anonymous namespace)'}::`);
+        else if ((c.tag === DW_TAG.structure_type || c.tag === DW_TAG.class_type || c.tag === DW_TAG.union_type) && c.name !== undefined && c.hasChildren) visit(c, `${prefix}${c.name}::`);
+      }
+    };
+    for (const u of sf.dwarf.compileUnits()) visit(u.root(), '');
+    fileEnums.set(sf, m);
+  }
+  return m;
+}
+
+function enumeratorValue(r: EnumeratorRef, module: ModuleSymbols, mem: TargetMemory | undefined): Value {
+  const t = module.symbolFile.typeFromDie(r.enumDie);
+  const v = r.die.value(DW_AT.const_value);
+  return Value.fromBigInt(t, typeof v === 'bigint' ? v : BigInt(typeof v === 'number' ? v : 0), mem);
+}
+
+/** Enumerator constants visible in a scope chain (local enums) and CU-level enums of the unit. */
+function lookupEnumerator(name: string, unit: Unit, module: ModuleSymbols, chain: Die[], mem: TargetMemory | undefined): Value | undefined {
+  for (const b of chain) {
+    const r = enumeratorsIn(b).get(name);
+    if (r) return enumeratorValue(r, module, mem);
+  }
+  const r = enumeratorsIn(unit.root()).get(name);
+  return r ? enumeratorValue(r, module, mem) : undefined;
+}
+
+export function lookupSymbol(name: string, ctx: EvalContext, opts: { skipLocals?: boolean } = {}): FoundSymbol | undefined {
   const frame = ctx.frame;
   const modules = ctx.modules ?? (frame?.module ? [frame.module] : []);
   const mem = ctx.memory ?? frame?.memory ?? fileMemory(modules);
   const qualified = name.startsWith('::') ? name.slice(2) : name;
   const scope = frame ? frameScope(frame) : undefined;
-  if (!name.startsWith('::') && frame && scope && !name.includes('::')) {
+  if (!opts.skipLocals && !name.startsWith('::') && frame && scope && !name.includes('::')) {
     const v = lookupLocal(name, frame);
     if (v) return { kind: 'variable', value: v };
   }
@@ -688,20 +862,27 @@ export function lookupSymbol(name: string, ctx: EvalContext): FoundSymbol | unde
   for (const cand of candidates) {
     // The frame's own unit first (file statics shadow other units' globals).
     if (module && unit) {
-      const d = module.symbolFile.globals().find((g) => g.unit === unit && (g.name === cand));
+      const d = globalsNamed(module.symbolFile, cand).find((g) => g.unit === unit && g.name === cand);
       if (d) return { kind: 'variable', value: variableValue(d.die, module, frame, mem) };
       const f = functionIn(module, cand, unit);
       if (f) return { kind: 'function', value: f(mem) };
     }
     for (const m of modules) {
-      const g = m.symbolFile.globals().find((x) => (x.name === cand || x.linkageName === cand) && x.external);
+      const g = globalsNamed(m.symbolFile, cand).find((x) => x.external);
       if (g) return { kind: 'variable', value: variableValue(g.die, m, frame && m === frame.module ? frame : undefined, mem) };
       const f = functionIn(m, cand);
       if (f) return { kind: 'function', value: f(mem) };
     }
     for (const m of modules) {
-      const g = m.symbolFile.globals().find((x) => x.name === cand || x.linkageName === cand);
+      const g = globalsNamed(m.symbolFile, cand)[0];
       if (g) return { kind: 'variable', value: variableValue(g.die, m, frame && m === frame.module ? frame : undefined, mem) };
+    }
+  }
+  // Enumerators of other units, or qualified through namespaces (C++).
+  for (const cand of candidates) {
+    for (const m of modules) {
+      const r = enumeratorsOfFile(m.symbolFile).get(cand);
+      if (r) return { kind: 'enumerator', value: enumeratorValue(r, m, mem) };
     }
   }
   // ELF symbols without debug info.
@@ -738,6 +919,8 @@ function functionIn(module: ModuleSymbols, name: string, unit?: Unit): ((mem: Ta
   const fns = module.symbolFile.functionsByName(name).filter((f) => f.name === name || f.linkageName === name);
   const fn = (unit ? fns.find((f) => f.unit === unit) : undefined) ?? (unit ? undefined : fns[0]);
   if (!fn) return undefined;
+  const decl = fn.die.ref(DW_AT.specification) ?? fn.die.ref(DW_AT.abstract_origin)?.ref(DW_AT.specification) ?? fn.die;
+  if ((decl.num(DW_AT.virtuality) ?? 0) !== 0) throw new EvalError(`Cannot reference virtual member function "${fn.plainName}"`);
   return (mem) => Value.atAddress(functionType(module, fn.die), fn.entryPc + module.loadBias, mem);
 }
 
