@@ -4,10 +4,14 @@
 import { benchCheckpoints } from './checkpoint-bench';
 import { printRows, Row } from './common';
 import { benchDap } from './dap-bench';
+import { benchEngine } from './engine-bench';
+import { benchExpr } from './expr-bench';
 import { benchTarget } from './target-bench';
 
 const SUITES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   target: { title: 'Run control ([1] engine foundation)', run: () => benchTarget() },
+  engine: { title: 'Source-level debugging ([2])', run: () => benchEngine() },
+  expr: { title: 'Expressions ([7])', run: () => benchExpr() },
   checkpoint: { title: 'Checkpoints ([4])', run: () => benchCheckpoints() },
   dap: { title: 'DAP session ([3])', run: () => benchDap() },
 };

@@ -22,7 +22,13 @@ export interface ThreadNote {
   tid: number;
 }
 
-export type StopEvent =
+/**
+ * A stop. Besides its kind-specific fields, a stop of a live thread carries that thread's general
+ * registers (`regs`, struct user_regs_struct bytes) when the tracer could read them.
+ */
+export type StopEvent = StopEventBody & { regs?: Uint8Array };
+
+type StopEventBody =
   | { kind: 'entry'; pid: number; tid: number; pc: number; threads: ThreadNote[] }
   | { kind: 'breakpoint'; pid: number; tid: number; pc: number; threads: ThreadNote[] }
   | { kind: 'step'; pid: number; tid: number; pc: number; threads: ThreadNote[] }

@@ -43,6 +43,9 @@ export class TracerRequestError extends Error {
   }
 }
 
+/** Requests that cannot change a thread's registers (everything else drops the register cache). */
+const READ_ONLY_OPS = new Set<string>(['ping', 'getRegs', 'getFpRegs', 'readMemory', 'threads', 'breakpoints', 'setBreakpoint', 'removeBreakpoint', 'setSignalPolicy']);
+
 function workerScript(): string {
   // Compiled layout: dist/src/target/tracer-worker.js next to this file.
   return path.join(__dirname, 'tracer-worker.js');
@@ -163,6 +166,7 @@ export class Tracer {
 
   request(req: Request): Promise<unknown> {
     if (this.closed && req.op !== 'ping') return Promise.reject(new TargetError('The debugger session is closed.'));
+    if (!READ_ONLY_OPS.has(req.op)) for (const inf of this.inferiors.values()) inf.invalidateRegisters();
     return this.send(req);
   }
 
@@ -203,6 +207,8 @@ export class Inferior {
   termSignal: number | undefined;
   private runPromise: Promise<StopEvent> | undefined;
   private readonly memory: ProcessMemory;
+  /** General registers of the thread that last stopped, as the stop reported them (see invalidateRegisters). */
+  private regCache: { tid: number; buf: Buffer } | undefined;
   /** Software breakpoints inserted (address -> original byte), mirrored here for synchronous reads. */
   private readonly swBreakpoints = new Map<number, number>();
 
@@ -266,9 +272,10 @@ export class Inferior {
   pause(): void {
     if (this.state !== 'running') return;
     const flags = this.tracer.sharedFlags;
+    // Count the SIGSTOP before anyone can look for it: the tracer may wake on the notify at once.
+    Atomics.add(flags, SHARED.STOPS_IN_FLIGHT, 1);
     Atomics.store(flags, SHARED.PAUSE_WANTED, 1);
     Atomics.notify(flags, SHARED.PAUSE_WANTED); // wakes a tracer polling a self-stopped program
-    Atomics.add(flags, SHARED.STOPS_IN_FLIGHT, 1);
     try {
       sysKill(this.pid, SIGNALS.SIGSTOP);
     } catch {
@@ -334,12 +341,24 @@ export class Inferior {
 
   async getRegisters(tid = this.currentTid): Promise<Registers> {
     this.requireStopped();
-    return new Registers(toBuffer(await this.tracer.request({ op: 'getRegs', tid })));
+    if (this.regCache && this.regCache.tid === tid) return new Registers(Buffer.from(this.regCache.buf));
+    const buf = toBuffer(await this.tracer.request({ op: 'getRegs', tid }));
+    this.regCache = { tid, buf: Buffer.from(buf) };
+    return new Registers(buf);
   }
 
   async setRegisters(regs: Registers, tid = this.currentTid): Promise<void> {
     this.requireStopped();
     await this.tracer.request({ op: 'setRegs', tid, regs: regs.buf });
+    this.regCache = { tid, buf: Buffer.from(regs.buf) };
+  }
+
+  /**
+   * Forgets the cached registers of the last stop. Called before every tracer request that could change
+   * them (anything but reads), so a cached value is never stale.
+   */
+  invalidateRegisters(): void {
+    this.regCache = undefined;
   }
 
   async getFpRegisters(tid = this.currentTid): Promise<FpRegisters> {
@@ -481,6 +500,8 @@ export class Inferior {
   private noteStop(ev: StopEvent): void {
     this.runPromise = undefined;
     this.lastStop = ev;
+    if (ev.regs && 'tid' in ev) this.regCache = { tid: ev.tid, buf: Buffer.from(toBuffer(ev.regs)) };
+    delete ev.regs;
     if (ev.kind === 'exec') {
       // A new program image: the old breakpoints and memory file are gone.
       this.swBreakpoints.clear();
