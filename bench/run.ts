@@ -6,6 +6,7 @@ import { printRows, Row } from './common';
 import { benchDap } from './dap-bench';
 import { benchEngine } from './engine-bench';
 import { benchExpr } from './expr-bench';
+import { benchReverse } from './reverse-bench';
 import { benchTarget } from './target-bench';
 
 const SUITES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
@@ -13,6 +14,7 @@ const SUITES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   engine: { title: 'Source-level debugging ([2])', run: () => benchEngine() },
   expr: { title: 'Expressions ([7])', run: () => benchExpr() },
   checkpoint: { title: 'Checkpoints ([4])', run: () => benchCheckpoints() },
+  reverse: { title: 'Reverse execution ([5])', run: () => benchReverse() },
   dap: { title: 'DAP session ([3])', run: () => benchDap() },
 };
 

@@ -103,6 +103,23 @@ interface ThreadCache {
   topIds?: number[];
 }
 
+/**
+ * The per-stop thread state. `generation` changes whenever entries are dropped (the program resumes,
+ * registers or memory are written), so a register read that started before can tell that its result
+ * belongs to a state that is gone and must not be cached.
+ */
+class ThreadCacheMap extends Map<number, ThreadCache> {
+  generation = 0;
+  override clear(): void {
+    this.generation++;
+    super.clear();
+  }
+  override delete(tid: number): boolean {
+    this.generation++;
+    return super.delete(tid);
+  }
+}
+
 const CRASH_SIGNALS = new Set([SIGNALS.SIGSEGV, SIGNALS.SIGBUS, SIGNALS.SIGFPE, SIGNALS.SIGILL, SIGNALS.SIGABRT]);
 
 export interface SessionOptions {
@@ -128,7 +145,7 @@ export class Session extends EventEmitter implements Engine {
   private readonly handling = new Map<number, SignalHandling>();
   private frameSeq = 1;
   private readonly frameIds = new Map<number, FrameEntry>();
-  private readonly threadCache = new Map<number, ThreadCache>();
+  private readonly threadCache = new ThreadCacheMap();
   private outputs: net.Socket[] = [];
   private tmpDir?: string;
   private lastStop?: StopInfo;
@@ -1295,13 +1312,23 @@ export class Session extends EventEmitter implements Engine {
   }
 
   private async cacheFor(tid: number): Promise<ThreadCache> {
-    let c = this.threadCache.get(tid);
-    if (!c) {
+    for (let attempt = 0; ; attempt++) {
+      const hit = this.threadCache.get(tid);
+      if (hit) return hit;
+      const generation = this.threadCache.generation;
       const regs = await this.inf!.getRegisters(tid);
-      c = { regs };
-      this.threadCache.set(tid, c);
+      if (this.threadCache.generation === generation) {
+        const c: ThreadCache = { regs };
+        this.threadCache.set(tid, c);
+        return c;
+      }
+      // The cache was dropped while the registers were read: the program was resumed (a run command
+      // started while a query was still waiting for its reply) or its state was written. These
+      // registers describe a state that is gone; caching them would hand them to the next stop (a
+      // finish would then check the stack pointer of the old frame and miss its return). Read again
+      // (refused if the program is running now).
+      if (attempt >= 3) throw new EngineError('The program state changed while it was being read.', 'running');
     }
-    return c;
   }
 
   /** Floating-point registers of a thread (cached for this stop). */
@@ -1371,7 +1398,9 @@ export class Session extends EventEmitter implements Engine {
   physicalFrame(tid: number, phys: number): UnwindFrame | undefined {
     const c = this.threadCache.get(tid);
     if (!c || !this.mods) return undefined;
-    const r = unwindDetailed(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), (pc) => this.mods?.find(pc)?.unwind, { maxFrames: phys + 1 });
+    // One frame more than asked: a frame's CFA is only known once it has been unwound to its caller
+    // (the last frame of a max-frames unwind has none).
+    const r = unwindDetailed(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), (pc) => this.mods?.find(pc)?.unwind, { maxFrames: phys + 2 });
     return r.frames[phys];
   }
 

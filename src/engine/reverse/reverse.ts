@@ -96,7 +96,8 @@ export class ReverseEngine implements ReverseProvider {
 
   reverseStepInstruction(opts: StepOptions & { over?: boolean } = {}): Promise<StopInfo> {
     return this.command(opts.count ?? 1, async (tl) => {
-      const p = await tl.position();
+      let p = await tl.position();
+      if (!p.hops.length && p.ckpt > 0) p = { ckpt: p.ckpt - 1, hops: tl.segmentHops(p.ckpt - 1) };
       const last = p.hops[p.hops.length - 1];
       if (last && last.kind === 'steps' && last.n >= 1) {
         const hops = p.hops.slice(0, -1);
@@ -292,13 +293,19 @@ export class ReverseEngine implements ReverseProvider {
   ): Promise<Found | undefined> {
     let ckpt = pos.ckpt;
     let hops = pos.hops;
+    // A position at a trail point is the end of the previous segment: search that one first.
+    let endsAtPos = true;
+    if (!hops.length && ckpt > 0) {
+      ckpt--;
+      hops = tl.segmentHops(ckpt);
+    }
     for (;;) {
       const inf = await tl.spawnAt(ckpt);
       let found: Found | undefined;
       let verdict: { point: number } | 'earlier' | 'none';
       try {
-        const r = await tl.runCounting(inf, hops, points, forbidden, ckpt !== pos.ckpt);
-        verdict = decide(r.end, r.startSeq);
+        const r = await tl.runCounting(inf, hops, points, forbidden, !endsAtPos);
+        verdict = decide(r.end.slice(0, points.length), r.startSeq);
         if (typeof verdict === 'object') {
           const c = r.end[verdict.point];
           // Which hop the arrival fell in, and its count from that hop's start.
@@ -318,6 +325,7 @@ export class ReverseEngine implements ReverseProvider {
         await inf.kill().catch(() => undefined);
       }
       if (found) return found;
+      endsAtPos = false;
       if (verdict === 'none' || ckpt === 0) return undefined;
       if (tl.segmentOpaque(ckpt - 1)) {
         throw new ReverseError('Reverse execution cannot go back across the point where the program was interrupted (its position in time is not known exactly).');
@@ -510,7 +518,7 @@ export class ReverseEngine implements ReverseProvider {
     const found = await this.scanBack(tl, pos, points, forbidden, (c) => (c[0].lastSeq > 0 ? { point: 0 } : 'earlier'));
     if (!found) return this.noHistory(tl);
     await tl.materialize(found.pos);
-    return 'finish';
+    return 'step'; // gdb: "Run back to call of #0 ..." then the caller's frame, at the call instruction
   }
 
   /** The address of the call instruction that returns to ra. */

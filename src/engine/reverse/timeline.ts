@@ -117,7 +117,10 @@ export class Timeline {
     const tl = new Timeline(tracer, live, opts);
     const info = await startRecording(live);
     tl.logId = info.log!;
-    for (const b of await live.breakpoints()) tl.hits.set(b.addr, b.hits);
+    for (const b of await live.breakpoints()) {
+      tl.hits.set(b.addr, b.hits);
+      tl.bps.set(b.addr, { hardware: b.hardware ? true : 'auto' });
+    }
     await tl.takeTrailPoint(true);
     return tl;
   }
@@ -446,8 +449,9 @@ export class Timeline {
     const inf = this.cur;
     const ev = await inf.step();
     addHop(this.hopsOfCurrent(), { kind: 'steps', n: 1 });
+    const out = this.translate(ev);
     if (this.inPast) await this.checkPresent();
-    return this.translate(ev);
+    return out;
   }
 
   private async viewStepMany(count: number, tid?: number): Promise<{ steps: number; event: StopEvent }> {
@@ -467,6 +471,28 @@ export class Timeline {
     const r = await this.live.stepMany(count);
     addHop(this.liveHops, { kind: 'steps', n: r.steps + (r.event.kind === 'step' ? 0 : 1) });
     return { steps: r.steps, event: this.translate(r.event) };
+  }
+
+  /** Single-steps while the pc stays in [start, end) (the target's stepRange), recorded as steps. */
+  private async viewStepRange(start: number, end: number, o: { tid?: number; stopAt?: number[]; maxSteps?: number }): Promise<{ event: StopEvent; prevPc: number; steps: number }> {
+    await this.beforeResume();
+    if (!this.inPast) {
+      const r = await this.live.stepRange(start, end, { ...o, tid: undefined });
+      addHop(this.liveHops, { kind: 'steps', n: r.steps });
+      return { ...r, event: this.translate(r.event) };
+    }
+    // In the past, one step at a time: the present may come on the way.
+    const max = o.maxSteps ?? 100_000;
+    let prevPc = (await this.cur.getRegisters()).pc;
+    let ev = await this.viewStep();
+    let steps = 1;
+    while (ev.kind === 'step' && ev.pc >= start && ev.pc < end && steps < max) {
+      if (this.bps.has(ev.pc) || (o.stopAt ?? []).includes(ev.pc)) break;
+      prevPc = ev.pc;
+      ev = await this.viewStep();
+      steps++;
+    }
+    return { event: ev, prevPc, steps };
   }
 
   /**
@@ -548,6 +574,7 @@ export class Timeline {
       cont: (opts?: { signal?: number | string }) => tl.viewCont(opts),
       step: (tid?: number) => tl.viewStep(tid),
       stepMany: (count: number, tid?: number) => tl.viewStepMany(count, tid),
+      stepRange: (start: number, end: number, o: { tid?: number; stopAt?: number[]; maxSteps?: number } = {}) => tl.viewStepRange(start, end, o),
       setBreakpoint: async (addr: number, o: { ignoreCount?: number; hardware?: boolean | 'auto' } = {}) => {
         tl.bps.set(addr, { ...o });
         const info = await tl.cur.setBreakpoint(addr, o);
