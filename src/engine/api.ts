@@ -618,6 +618,10 @@ export interface Engine extends TypedEmitter<EngineEvents> {
   reverseNext(opts?: StepOptions): Promise<StopInfo>;
   reverseFinish(opts?: RunOptions): Promise<StopInfo>;
   reverseStepInstruction(opts?: StepOptions & { over?: boolean }): Promise<StopInfo>;
+  /** gdb `record full`: start recording the stopped program (its reverse-execution history begins here). */
+  startRecording(): Promise<void>;
+  /** gdb `record stop`: drop the history; the program goes on from the present. */
+  stopRecording(): Promise<void>;
 
   // --- checkpoints (fork-based) ---
   checkpoint(): Promise<CheckpointInfo>;

@@ -1187,6 +1187,15 @@ export class Session extends EventEmitter implements Engine {
   private unsupported(): never {
     throw new EngineError('Target native does not support this command.', 'unsupported');
   }
+
+  async startRecording(): Promise<void> {
+    if (!this.reverseProvider?.startRecording) return this.unsupported();
+    await this.reverseProvider.startRecording();
+  }
+
+  async stopRecording(): Promise<void> {
+    await this.reverseProvider?.stopRecording?.();
+  }
   reverseContinue(opts: RunOptions = {}): Promise<StopInfo> {
     return this.reverseProvider ? this.reverseProvider.reverseContinue(opts) : this.unsupported();
   }
@@ -1325,9 +1334,9 @@ export class Session extends EventEmitter implements Engine {
       // The cache was dropped while the registers were read: the program was resumed (a run command
       // started while a query was still waiting for its reply) or its state was written. These
       // registers describe a state that is gone; caching them would hand them to the next stop (a
-      // finish would then check the stack pointer of the old frame and miss its return). Read again
-      // (refused if the program is running now).
-      if (attempt >= 3) throw new EngineError('The program state changed while it was being read.', 'running');
+      // finish would then check the stack pointer of the old frame and miss its return). Read again,
+      // unless the program is running now.
+      if (this.inf?.state !== 'stopped' || attempt >= 3) throw new EngineError('Cannot execute this command while the target is running.', 'running');
     }
   }
 
