@@ -55,6 +55,7 @@ const FIXTURES = {
   rx_nondet: { sources: ['rx_nondet.c'], flags: ['-g', '-O0'] },
   rx_loop: { sources: ['rx_loop.c'], flags: ['-g', '-O0'] },
   rx_hot: { sources: ['rx_hot.c'], flags: ['-g', '-O0'] },
+  rx_lines: { sources: ['rx_lines.c'], flags: ['-g', '-O0'] },
   rx_sys: { sources: ['rx_sys.c'], flags: ['-g', '-O0'] },
   // Value rendering and expressions (test/values-*.test.ts, test/expr-*.test.ts): strings, enums, unions,
   // bit-fields, wide characters, special floats; C++ inheritance, references, static members.

@@ -25,19 +25,29 @@ async function drive(which: 'gdb' | 'backstep', steps: Step[], extra: string[] =
   try {
     await c.ready();
     let tok = 1;
+    // Every line belongs to exactly one step: records a debugger writes right after *stopped (gdb's
+    // =breakpoint-deleted of a temporary breakpoint) go to the next step whether or not they came in
+    // the same read of the pipe as *stopped.
+    let from = c.mark();
     for (const s of steps) {
       const st = typeof s === 'string' ? { cmd: s } : s;
-      const from = c.mark();
-      const res = await c.send(tok++, st.cmd);
+      const token = tok++;
+      await c.send(token, st.cmd);
+      const re = new RegExp(`^${token}\\^`);
+      const resultAt = c.lines.findIndex((l, i) => i >= from && re.test(l));
+      const res = c.lines.slice(from, resultAt + 1).filter((l) => l !== '(gdb) ');
       const t: Transcript = { cmd: st.cmd, out: res.filter(comparable).map(normalize) };
+      let next = resultAt + 1;
       if (st.stop) {
         await c.stopped(from, 30000);
         const end = c.lines.findIndex((l, i) => i >= from && l.startsWith('*stopped'));
+        next = end + 1;
         t.stop = c.lines.slice(from, end + 1).filter((l) => comparable(l) && !/^\d+\^/.test(l) && l !== '(gdb) ' && !l.startsWith('*running') && !l.startsWith('=thread-group-started') && !l.startsWith('=thread-created') && !l.startsWith('=breakpoint-modified')).map(normalize);
         t.out = t.out.filter((l) => !l.startsWith('*stopped') && !l.startsWith('~') && !l.startsWith('=breakpoint-modified'));
       }
       st.check?.(t.out, c);
       out.push(t);
+      from = next;
     }
   } finally {
     await c.close();

@@ -113,7 +113,6 @@ export class MiInterpreter {
   private tempRemoved: number[] = [];
   /** The run whose stop is being (or was last) reported, and whether its *stopped is printed yet. */
   private stoppedRun: { run: PendingRun | undefined; written: boolean } | undefined;
-  private tempSilent: number[] = [];
   /** The native target is connected (-target-select native, or a process ran): -list-target-features says "async". */
   targetConnected = false;
   /** Text of the last bkpt tuple printed/known per breakpoint number (to print =breakpoint-modified only on change). */
@@ -393,15 +392,14 @@ export class MiInterpreter {
     if (!meta) return;
     if (reason === 'removed') {
       // A temporary breakpoint the engine deleted after its hit: the stop still reports it; gdb
-      // announces the deletion when the program next resumes.
-      // Whether gdb announces it depends on the command that stopped: decided in handleStop, which the
-      // engine reaches only after this event (it removes temporary breakpoints before resolving the stop).
+      // announces the deletion right after *stopped (handleStop, which the engine reaches only after
+      // this event: it removes temporary breakpoints before resolving the stop).
       if (meta.temporary) {
         this.tempRemoved.push(meta.number);
-        // Arriving after the stop was printed: announce (or drop) it now, right after *stopped.
+        // Arriving after the stop was printed: announce it now, right after *stopped.
         if (!this.pendingRun && this.stoppedRun?.written) {
           this.classifyTempRemoved();
-          if (this.stoppedRun.run?.fromCli) this.flushTempDeleted();
+          this.flushTempDeleted();
         }
       }
       return;
@@ -577,23 +575,16 @@ export class MiInterpreter {
    * when the engine reports the resume (or the stop arrives first), *stopped afterwards.
    */
   /**
-   * gdb 13 announces a temporary breakpoint's deletion when the stop came from a CLI command or
-   * interrupted a step; after an MI run or continue it deletes the breakpoint silently.
+   * gdb 13 announces a temporary breakpoint's deletion (=breakpoint-deleted) right after the *stopped
+   * of its hit, whatever stopped there: -exec-run, -exec-continue, a step it interrupted, or a CLI
+   * command; with mi-async on or off.
    */
   private classifyTempRemoved(): void {
-    const run = this.stoppedRun?.run;
-    for (const n of this.tempRemoved.splice(0)) {
-      if (run?.fromCli || ['next', 'step', 'stepi', 'until', 'finish'].includes(run?.kind ?? '')) this.tempDeleted.push(n);
-      else this.tempSilent.push(n);
-    }
+    this.tempDeleted.push(...this.tempRemoved.splice(0));
   }
 
   /** Forgets temporary breakpoints deleted at the last stop, announcing it as gdb does. */
   flushTempDeleted(): void {
-    for (const n of this.tempSilent.splice(0)) {
-      this.breakpointMeta.delete(n);
-      this.bkptSeen.delete(n);
-    }
     for (const n of this.tempDeleted.splice(0)) {
       if (!this.breakpointMeta.has(n)) continue;
       this.breakpointMeta.delete(n);
@@ -764,8 +755,8 @@ export class MiInterpreter {
         if (run?.kind === 'solib-event') {
           // Emulated stop-on-solib-events: the first stop is the dynamic linker's, reported without a frame.
           this.console('Stopped due to shared library event (no libraries added or removed)\n');
-          this.write(`*stopped,reason="solib-event",thread-id="${tnum}",stopped-threads="all",core="${this.coreOf(stop.threadId)}"`);
           await this.afterStop();
+          this.write(`*stopped,reason="solib-event",thread-id="${tnum}",stopped-threads="all",core="${this.coreOf(stop.threadId)}"`);
           if (!this.async) this.prompt();
           return;
         }
@@ -799,14 +790,18 @@ export class MiInterpreter {
       if (fromCli) this.console(`Value returned is $${n} = ${stop.returnValue.value}\n`);
     }
     fields.push(['thread-id', String(tnum)], ['stopped-threads', 'all'], ['core', this.coreOf(stop.threadId)]);
+    // Everything this stop asks of the engine is done before *stopped: with mi-async on, the front-end
+    // sends its next command (-exec-finish, -var-update, ...) as soon as it reads *stopped, and that
+    // command must find the stop complete, not share the engine with the end of its handling.
+    await this.afterStop();
     this.write('*stopped' + formatFields(fields as MiFields));
     this.stoppedRun = { run, written: true };
     this.classifyTempRemoved();
-    if (fromCli) this.flushTempDeleted();
-    await this.afterStop();
+    this.flushTempDeleted();
     if (!this.async) this.prompt();
   }
 
+  /** The register snapshot of this stop (for -data-list-changed-registers), taken before *stopped. */
   private async afterStop(): Promise<void> {
     // Snapshot registers for -data-list-changed-registers.
     try {

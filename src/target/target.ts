@@ -209,6 +209,8 @@ export class Inferior {
   private readonly memory: ProcessMemory;
   /** General registers of the thread that last stopped, as the stop reported them (see invalidateRegisters). */
   private regCache: { tid: number; buf: Buffer } | undefined;
+  /** Bumped whenever the registers may change (resume, writes): a late getRegs answer is not cached. */
+  private regGen = 0;
   /** Software breakpoints inserted (address -> original byte), mirrored here for synchronous reads. */
   private readonly swBreakpoints = new Map<number, number>();
 
@@ -342,8 +344,10 @@ export class Inferior {
   async getRegisters(tid = this.currentTid): Promise<Registers> {
     this.requireStopped();
     if (this.regCache && this.regCache.tid === tid) return new Registers(Buffer.from(this.regCache.buf));
+    const gen = this.regGen;
     const buf = toBuffer(await this.tracer.request({ op: 'getRegs', tid }));
-    this.regCache = { tid, buf: Buffer.from(buf) };
+    // Keep it only if nothing could have changed the registers while the answer travelled.
+    if (gen === this.regGen && this.state === 'stopped') this.regCache = { tid, buf: Buffer.from(buf) };
     return new Registers(buf);
   }
 
@@ -359,6 +363,7 @@ export class Inferior {
    */
   invalidateRegisters(): void {
     this.regCache = undefined;
+    this.regGen++;
   }
 
   async getFpRegisters(tid = this.currentTid): Promise<FpRegisters> {
@@ -500,7 +505,8 @@ export class Inferior {
   private noteStop(ev: StopEvent): void {
     this.runPromise = undefined;
     this.lastStop = ev;
-    if (ev.regs && 'tid' in ev) this.regCache = { tid: ev.tid, buf: Buffer.from(toBuffer(ev.regs)) };
+    this.regGen++;
+    this.regCache = ev.regs && 'tid' in ev ? { tid: ev.tid, buf: Buffer.from(toBuffer(ev.regs)) } : undefined;
     delete ev.regs;
     if (ev.kind === 'exec') {
       // A new program image: the old breakpoints and memory file are gone.

@@ -3,12 +3,13 @@
 // is a search (a replay counting arrivals at well-chosen addresses inside the program) that names the
 // answer as a position, then a second replay that stops there. See docs/reverse.md.
 //
-// gdb's reverse-next, as observed with `record full` (the oracle of test/reverse-commands.test.ts):
-// stepping back in the current frame, calls are invisible; a "visit" of a line is a run of consecutive
-// line-table entries of that line; reverse-next stops at the first entry of the visit before the current
-// one (or of the current visit when stopped in its middle). Ranked by the last arrival of each entry
-// address in the frame (a sequence number kept by the counting trampolines), that is the earliest entry
-// of the top run of same-line entries. Stepping back past the function's entry continues in the caller.
+// gdb's reverse-next/step (gdb 13 infrun.c with `record full`, the oracle of test/reverse-commands.test.ts):
+// stepping back in the current frame, calls are invisible; the step range is one line-table entry of
+// gdb's table; reaching the start of the step range stops; leaving it for the middle of another entry
+// makes that entry the step range; leaving it for the start of an entry stops if that entry's line
+// differs, else makes it the step range (see walkStep). Ranked by the last arrival of each entry address
+// and mid-entry branch target in the frame (a sequence number kept by the counting trampolines), the walk
+// is a scan of the ranking. Stepping back past the function's entry continues in the caller.
 import { Decoder, DecoderOptions, FlowControl } from 'iced-x86';
 import type { StopInfo, StepOptions, RunOptions, StopReason } from '../api';
 import { EngineError } from '../api';
@@ -25,6 +26,18 @@ interface Entry {
   addr: number;
   line: number;
   file: number;
+}
+
+/** A line-table entry's address range in a function; `line` is line * 1000 + file index. */
+interface LineRange {
+  start: number;
+  end: number;
+  line: number;
+  /** A visit entering at start leaves after the first instruction (one-instruction range, or a jump). */
+  single: boolean;
+  /** The first instruction is a conditional branch: its fall-through, whose arrival right after one at
+   *  start tells a visit that went on into the range. */
+  fall?: number;
 }
 
 interface FrameRef {
@@ -341,40 +354,126 @@ export class ReverseEngine implements ReverseProvider {
   }
 
   /**
-   * gdb's line ranges of a function: consecutive line-table entries with the same line merged (gdb's
-   * DWARF reader records a new entry only when the line changes), and the branch targets that land in
-   * the middle of a range (a loop condition placed after the body).
+   * gdb's line ranges of a function: one per line-table entry of gdb's symtab line table (where only
+   * consecutive rows of a line with a non-zero discriminator are merged, src/symbols/dwarf/line-table.ts),
+   * each ending at the next entry, with how a visit entering at its start goes on (LineRange). `mids`:
+   * the branch targets that land in the middle of a range (a loop condition placed after the body).
    */
-  private rangesOf(mod: LoadedModule, pc: number): { ranges: { start: number; end: number; line: number }[]; mids: { addr: number; range: number }[]; start: number; end: number } | undefined {
+  private rangesOf(mod: LoadedModule, pc: number): { ranges: LineRange[]; mids: { addr: number; range: number }[]; start: number; end: number } | undefined {
     const info = this.entriesOf(mod, pc);
     if (!info || !info.entries.length) return undefined;
-    const ranges: { start: number; end: number; line: number }[] = [];
-    for (const e of info.entries) {
-      const key = e.line * 1000 + e.file;
-      const last = ranges[ranges.length - 1];
-      if (last && last.line === key) continue;
-      if (last) last.end = e.addr;
-      ranges.push({ start: e.addr, end: info.end, line: key });
-    }
+    const ranges: LineRange[] = info.entries.map((e, i) => ({
+      start: e.addr,
+      end: i + 1 < info.entries.length ? info.entries[i + 1].addr : info.end,
+      line: e.line * 1000 + e.file,
+      single: false,
+    }));
+    for (const r of ranges) Object.assign(r, this.firstInstruction(r.start, r.end));
     const targets = this.jumpTargets([info.start]);
     const mids: { addr: number; range: number }[] = [];
     for (const t of targets) {
       const ri = ranges.findIndex((r) => t > r.start && t < r.end);
-      if (ri >= 0 && !info.entries.some((e) => e.addr === t)) mids.push({ addr: t, range: ri });
-    }
-    // Branch targets at an entry that was merged into a range are mid-range entries too.
-    for (const e of info.entries) {
-      const ri = ranges.findIndex((r) => e.addr > r.start && e.addr < r.end);
-      if (ri >= 0 && targets.has(e.addr) && !mids.some((m) => m.addr === e.addr)) mids.push({ addr: e.addr, range: ri });
+      if (ri >= 0) mids.push({ addr: t, range: ri });
     }
     return { ranges, mids, start: info.start, end: info.end };
   }
 
+  /** How flow entering [start, end) at start goes on after the first instruction (LineRange). */
+  private firstInstruction(start: number, end: number): { single: boolean; fall?: number } {
+    let code: Buffer;
+    try {
+      code = this.session.inferior!.readMemorySync(start, Math.min(15, end - start));
+    } catch {
+      return { single: false };
+    }
+    const d = new Decoder(64, code, DecoderOptions.None);
+    d.ip = BigInt(start);
+    const i = d.decode();
+    const fc = i.flowControl;
+    let out: { single: boolean; fall?: number } = { single: false };
+    if (i.isInvalid) out = { single: false };
+    else if (i.length >= end - start || fc === FlowControl.UnconditionalBranch || fc === FlowControl.IndirectBranch || fc === FlowControl.Return) out = { single: true };
+    else if (fc === FlowControl.ConditionalBranch) out = { single: false, fall: start + i.length };
+    i.free();
+    d.free();
+    return out;
+  }
+
   /**
-   * reverse-next / reverse-step, as gdb's reverse stepping walks back instruction by instruction: a
-   * range entered in its middle (from a different line) becomes the step range and stops at its start;
-   * ranges of the same line are passed without stopping; the start of a range of a different line stops.
-   * Ranked by last arrival (counting in the frame only), the walk is a scan of the ranking.
+   * Count points for a frame's ranges: each start, each mid-range branch target, and each conditional
+   * branch's fall-through at a range start; `fallOf` maps a range to the point of its fall-through.
+   */
+  private rangePoints(
+    info: { ranges: LineRange[]; mids: { addr: number; range: number }[] },
+    mod: LoadedModule,
+    cfa: number,
+    points: CountPoint[],
+    kinds: ({ kind: 'start' | 'mid' | 'fall'; range: number } | { kind: 'entry'; range?: number } | { kind: 'callee'; line: number })[],
+    entryAt?: number,
+  ): Map<number, number> {
+    info.ranges.forEach((r, i) => {
+      points.push({ addr: r.start, filter: this.filterAt(mod, r.start, cfa) });
+      kinds.push(r.start === entryAt ? { kind: 'entry', range: i } : { kind: 'start', range: i });
+    });
+    for (const m of info.mids) {
+      points.push({ addr: m.addr, filter: this.filterAt(mod, m.addr, cfa) });
+      kinds.push({ kind: 'mid', range: m.range });
+    }
+    const fallOf = new Map<number, number>();
+    info.ranges.forEach((r, i) => {
+      if (r.fall === undefined) return;
+      let idx = points.findIndex((p) => p.addr === r.fall);
+      if (idx < 0) {
+        points.push({ addr: r.fall, filter: this.filterAt(mod, r.fall, cfa) });
+        kinds.push({ kind: 'fall', range: i });
+        idx = points.length - 1;
+      }
+      fallOf.set(i, idx);
+    });
+    return fallOf;
+  }
+
+  /** Whether the visit of range ri that began with the arrival at its start (seq) left after it. */
+  private visitSingle(ranges: LineRange[], ri: number, seq: number, c: PointCounters[], fallOf: Map<number, number>): boolean {
+    const fi = fallOf.get(ri);
+    if (fi === undefined) return ranges[ri].single;
+    return c[fi].lastSeq !== seq + 1;
+  }
+
+  /**
+   * One event of gdb 13's reverse stepping (infrun.c, process_event_stop_test), replayed over the
+   * arrivals in the frame ranked latest first. The walk's state is the step range R (a line-table entry)
+   * and the line L being stepped from (gdb's current_line). Stepping back, gdb
+   * - stops when it reaches the start of R (unless it is the function's entry: then on to the caller);
+   * - on leaving R for an instruction in the middle of an entry, makes that entry R and its line L
+   *   (set_step_info) and keeps going: here, an arrival at a mid-range branch target, which the walk
+   *   passes through after walking back over the visit it began;
+   * - on leaving R for the start of an entry (a visit of one instruction), stops if its line differs
+   *   from L (and it is a statement), else makes it R and keeps going (same line: no stop).
+   * A visit of a longer entry that began at its start is walked back from its middle, then its start
+   * stops. So consecutive entries of one line are separate stops unless the earlier ones are visited
+   * one instruction at a time (gdb 13 has no "same line" merging beyond its line table's).
+   * Returns true to stop at the arrival.
+   */
+  private walkStep(ranges: LineRange[], st: { R: number; L: number }, k: { kind: 'start' | 'mid' | 'fall'; range: number }, single: boolean): boolean {
+    if (k.kind === 'fall') return false; // only tells how a visit went on (visitSingle)
+    const r = ranges[k.range];
+    if (k.kind === 'mid') {
+      if (k.range !== st.R) {
+        st.R = k.range;
+        st.L = r.line;
+      }
+      return false;
+    }
+    if (k.range === st.R) return true;
+    if (!single || r.line !== st.L) return true;
+    st.R = k.range;
+    return false;
+  }
+
+  /**
+   * reverse-next / reverse-step, as gdb's reverse stepping walks back instruction by instruction (see
+   * walkStep). Ranked by last arrival (counting in the frame only), the walk is a scan of the ranking.
    */
   private async lineBack(tl: Timeline, into: boolean): Promise<StopReason> {
     const pos = await tl.position();
@@ -383,17 +482,10 @@ export class ReverseEngine implements ReverseProvider {
     if (!f) return this.stepBackOneInstruction(tl, pos);
     const info = this.rangesOf(f.mod, f.pc);
     if (!info) return this.stepBackOneInstruction(tl, pos);
-    type Kind = { kind: 'start'; range: number } | { kind: 'mid'; range: number } | { kind: 'callee'; line: number } | { kind: 'entry' };
+    type Kind = { kind: 'start' | 'mid' | 'fall'; range: number } | { kind: 'callee'; line: number } | { kind: 'entry'; range?: number };
     const points: CountPoint[] = [];
     const kinds: Kind[] = [];
-    info.ranges.forEach((r, i) => {
-      points.push({ addr: r.start, filter: this.filterAt(f.mod, r.start, f.cfa) });
-      kinds.push(r.start === info.start ? { kind: 'entry' } : { kind: 'start', range: i });
-    });
-    for (const m of info.mids) {
-      points.push({ addr: m.addr, filter: this.filterAt(f.mod, m.addr, f.cfa) });
-      kinds.push({ kind: 'mid', range: m.range });
-    }
+    const fallOf = this.rangePoints(info, f.mod, f.cfa, points, kinds, info.start);
     // The frame's entry (the function's first instruction, rsp = cfa - 8): earlier arrivals belong to
     // another call of the function.
     let entryIdx = points.findIndex((p) => p.addr === info.start);
@@ -410,91 +502,75 @@ export class ReverseEngine implements ReverseProvider {
       }
     }
     const pRange = info.ranges.findIndex((r) => f.pc >= r.start && f.pc < r.end);
-    const pAtStart = pRange >= 0 && info.ranges[pRange].start === f.pc;
     const forbidden = this.jumpTargets([info.start]);
-    let lastRanking: { i: number; seq: number }[] = [];
+    // Whether the entry arrival found is a stop there (a one-instruction first range of another line).
+    let entryStops = false;
+    let lineAtEntry = -1;
     const found = await this.scanBack(tl, pos, points, forbidden, (c) => {
       const entrySeq = c[entryIdx].lastSeq;
       const ranked = c
         .map((x, i) => ({ i, seq: x.lastSeq }))
         .filter((x) => x.seq > 0 && x.seq >= entrySeq)
         .sort((a, b) => b.seq - a.seq);
-      lastRanking = ranked;
-      let L = pRange >= 0 ? info.ranges[pRange].line : -1;
-      let R = pRange >= 0 && !pAtStart ? pRange : -1;
+      const st = { R: pRange, L: pRange >= 0 ? info.ranges[pRange].line : -1 };
+      entryStops = false;
       for (const x of ranked) {
         const k = kinds[x.i];
         if (k.kind === 'callee') {
           if (x.seq > entrySeq) return { point: x.i }; // reverse-step: into the function that returned
           continue;
         }
-        if (k.kind === 'entry') return { point: x.i };
-        const line = info.ranges[k.range].line;
-        if (k.kind === 'mid') {
-          if (line !== L) {
-            L = line;
-            R = k.range;
-          }
-          continue;
+        if (k.kind === 'entry') {
+          // At the function's entry as the start of the step range gdb keeps going, to the caller.
+          const r = k.range !== undefined ? info.ranges[k.range] : undefined;
+          entryStops = !!r && k.range !== st.R && this.visitSingle(info.ranges, k.range!, x.seq, c, fallOf) && r.line !== st.L;
+          lineAtEntry = r && k.range !== st.R ? r.line : st.L;
+          return { point: x.i };
         }
-        if (k.range === R) return { point: x.i };
-        if (line === L) continue;
-        return { point: x.i };
+        if (this.walkStep(info.ranges, st, k, this.visitSingle(info.ranges, k.range, x.seq, c, fallOf))) return { point: x.i };
       }
+      lineAtEntry = st.L;
       return entrySeq > 0 ? { point: entryIdx } : 'earlier';
     });
-    void lastRanking;
     if (!found) return this.noHistory(tl);
-    if (kinds[found.point].kind === 'entry') {
+    if (kinds[found.point].kind === 'entry' && !entryStops) {
       // Back at the function's entry: gdb goes on to the line of the call in the caller.
       await tl.materialize(found.pos);
       const caller = fr[1];
       if (!caller) return 'step';
-      return this.callerLineBack(tl, found.pos, caller);
+      return this.callerLineBack(tl, found.pos, caller, lineAtEntry);
     }
     await tl.materialize(found.pos);
     return 'step';
   }
 
   /**
-   * From a function's entry (position `pos`), back to the start of the caller's line of the call: the
-   * call is in the middle of a range of the caller, whose start stops (same-line ranges pass).
+   * From a function's entry (position `pos`), back into the caller: at the call instruction gdb's walk
+   * goes on with the caller's entry holding the call as its step range (the call is in its middle) and
+   * that entry's line, and stops as walkStep says. A call that is the first instruction of an entry of
+   * a line other than `calleeLine` stops at once (gdb: the start of a different line).
    */
-  private async callerLineBack(tl: Timeline, pos: Position, caller: FrameRef): Promise<StopReason> {
+  private async callerLineBack(tl: Timeline, pos: Position, caller: FrameRef, calleeLine: number): Promise<StopReason> {
     const info = this.rangesOf(caller.mod, caller.pc - 1);
     if (!info) return this.stepBackOneInstruction(tl, pos);
-    const points: CountPoint[] = [];
-    const kinds: { kind: 'start' | 'mid'; range: number }[] = [];
-    info.ranges.forEach((r, i) => {
-      points.push({ addr: r.start, filter: this.filterAt(caller.mod, r.start, caller.cfa) });
-      kinds.push({ kind: 'start', range: i });
-    });
-    for (const m of info.mids) {
-      points.push({ addr: m.addr, filter: this.filterAt(caller.mod, m.addr, caller.cfa) });
-      kinds.push({ kind: 'mid', range: m.range });
-    }
+    const callAddr = this.callBefore(caller.pc);
     const callRange = info.ranges.findIndex((r) => caller.pc - 1 >= r.start && caller.pc - 1 < r.end);
+    if (callAddr !== undefined && callRange >= 0 && info.ranges[callRange].start === callAddr && info.ranges[callRange].line !== calleeLine) {
+      return this.stepBackOneInstruction(tl, pos);
+    }
+    const points: CountPoint[] = [];
+    const kinds: { kind: 'start' | 'mid' | 'fall'; range: number }[] = [];
+    const fallOf = this.rangePoints(info, caller.mod, caller.cfa, points, kinds);
     const forbidden = this.jumpTargets([info.start]);
     const found = await this.scanBack(tl, pos, points, forbidden, (c) => {
       const ranked = c
         .map((x, i) => ({ i, seq: x.lastSeq }))
         .filter((x) => x.seq > 0)
         .sort((a, b) => b.seq - a.seq);
-      let L = callRange >= 0 ? info.ranges[callRange].line : -1;
-      let R = callRange;
+      const st = { R: callRange, L: callRange >= 0 ? info.ranges[callRange].line : -1 };
       for (const x of ranked) {
         const k = kinds[x.i];
-        const line = info.ranges[k.range].line;
-        if (k.kind === 'mid') {
-          if (line !== L) {
-            L = line;
-            R = k.range;
-          }
-          continue;
-        }
-        if (k.range === R) return { point: x.i };
-        if (line === L) continue;
-        return { point: x.i };
+        if (this.walkStep(info.ranges, st, k, this.visitSingle(info.ranges, k.range, x.seq, c, fallOf))) return { point: x.i };
       }
       return 'earlier';
     });
