@@ -123,7 +123,19 @@ export class BreakpointTable {
   /** Internal owners per run-time address. */
   private readonly internal = new Map<number, Set<string>>();
   /** What the inferior holds: address -> options it was inserted with. */
+  /** Owners of internal breakpoints that are passed to each continue instead of being inserted. */
+  private readonly transientOwners = new Set<string>();
   private inserted = new Map<number, { hardware: boolean | 'auto'; ignoreCount: number; delegated?: { bp: UserBreakpoint; base: number } }>();
+
+  /** A number from the breakpoint sequence for something else gdb numbers with breakpoints (watchpoints). */
+  allocateId(): number {
+    return this.nextId++;
+  }
+
+  /** Whether `id` is a breakpoint of this table. */
+  has(id: number): boolean {
+    return this.bps.has(id);
+  }
 
   all(): UserBreakpoint[] {
     return [...this.bps.values()];
@@ -335,10 +347,30 @@ export class BreakpointTable {
 
   // ------------------------------------------------------------------ internal breakpoints
 
-  addInternal(addr: number, owner: string): void {
+  /**
+   * An internal breakpoint (owner: what it is for). A transient one is not inserted by apply(): it lives
+   * only during continues, which pass it to the tracer (see transientAddresses).
+   */
+  addInternal(addr: number, owner: string, transient = false): void {
     let s = this.internal.get(addr);
     if (!s) this.internal.set(addr, (s = new Set()));
     s.add(owner);
+    if (transient) this.transientOwners.add(owner);
+  }
+
+  /** Internal breakpoints whose owners are all transient and that are not inserted for another reason. */
+  transientAddresses(): number[] {
+    const out: number[] = [];
+    for (const [addr, owners] of this.internal) {
+      if (this.inserted.has(addr)) continue;
+      if ([...owners].every((o) => this.transientOwners.has(o))) out.push(addr);
+    }
+    return out;
+  }
+
+  private isTransientOnly(addr: number): boolean {
+    const owners = this.internal.get(addr);
+    return !!owners && [...owners].every((o) => this.transientOwners.has(o));
   }
 
   removeInternal(addr: number, owner: string): void {
@@ -349,6 +381,7 @@ export class BreakpointTable {
   }
 
   removeInternalOwner(owner: string): void {
+    this.transientOwners.delete(owner);
     for (const [addr, s] of this.internal) {
       s.delete(owner);
       if (!s.size) this.internal.delete(addr);
@@ -454,7 +487,7 @@ export class BreakpointTable {
         want.set(a, { hardware: hw, ignoreCount: 0 });
       }
     }
-    for (const a of this.internal.keys()) if (!want.has(a)) want.set(a, { hardware: false, ignoreCount: 0 });
+    for (const a of this.internal.keys()) if (!want.has(a) && !this.isTransientOnly(a)) want.set(a, { hardware: false, ignoreCount: 0 });
     const problems: string[] = [];
     for (const [a, cur] of this.inserted) {
       const w = want.get(a);

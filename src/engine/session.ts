@@ -54,7 +54,13 @@ import {
   ValueFormat,
   Variable,
   VariablesOptions,
+  Watchpoint,
+  WatchpointSpec,
+  WatchAccess,
+  WatchHit,
 } from './api';
+import { typeName } from '../symbols';
+import type { Type } from '../symbols';
 import { BreakpointTable, ResolveTarget, UserBreakpoint } from './breakpoints';
 import { buildStack, EngineFrame, frameText, InlineHiding, returnTypeDie, Stack, toFrameInfo } from './frames';
 import { parseLocation } from './linespec';
@@ -612,9 +618,86 @@ export class Session extends EventEmitter implements Engine {
   }
 
   async removeBreakpoint(id: number): Promise<void> {
+    if (this.watches.has(id)) return this.removeWatchpoint(id);
     const bp = this.bpTable.remove(id);
     if (this.inf && this.inf.state === 'stopped' && !this.busy) await this.applyBreakpoints();
     this.emit('breakpoint', { reason: 'removed', breakpoint: this.publicBp(bp) });
+  }
+
+  // ------------------------------------------------------------------ watchpoints
+  private readonly watches = new Map<number, WatchEntry>();
+  private pendingWatchHits?: WatchHit[];
+
+  async setWatchpoint(spec: WatchpointSpec): Promise<Watchpoint> {
+    const inf = this.requireStopped();
+    if (this.busy) throw new EngineError('Cannot set a watchpoint while the target is running; pause first.', 'running');
+    const access: WatchAccess = spec.access ?? 'write';
+    const t = await this.data.watchTarget(spec.expression, spec.frameId);
+    if (t.size === 0) throw new EngineError(`Cannot watch \`${spec.expression}': it has no size.`, 'bad-expression');
+    const slots = watchSlots(t.address, t.size);
+    const inserted: number[] = [];
+    try {
+      for (const s of slots) {
+        await inf.setWatchpoint(s.addr, s.len, access === 'write' ? 'write' : 'access');
+        inserted.push(s.addr);
+      }
+    } catch (e) {
+      for (const a of inserted) await inf.removeWatchpoint(a).catch(() => undefined);
+      const msg = (e as Error).message;
+      if (/exceeds limit/.test(msg)) {
+        throw new EngineError(`Hardware watchpoints used exceeds limit (x86 has 4 debug registers; \`${spec.expression}' needs ${slots.length}, execution hardware breakpoints share them).`, 'invalid');
+      }
+      throw new EngineError(msg, 'target');
+    }
+    const w: WatchEntry = { id: this.bpTable.allocateId(), expression: spec.expression, access, address: t.address, size: t.size, type: t.type, value: t.text, slots: slots.map((s) => s.addr), scoped: false, hitCount: 0 };
+    this.watches.set(w.id, w);
+    return this.publicWatch(w);
+  }
+
+  async removeWatchpoint(id: number): Promise<void> {
+    const w = this.watches.get(id);
+    if (!w) throw new EngineError(`No watchpoint number ${id}.`, 'bad-id');
+    this.watches.delete(id);
+    const inf = this.inf;
+    if (inf && inf.state === 'stopped') for (const a of w.slots) await inf.removeWatchpoint(a).catch(() => undefined);
+  }
+
+  watchpoints(): Watchpoint[] {
+    return [...this.watches.values()].map((w) => this.publicWatch(w));
+  }
+
+  private publicWatch(w: WatchEntry): Watchpoint {
+    return { id: w.id, expression: w.expression, access: w.access, address: w.address, size: w.size, type: typeName(w.type), value: w.value, scoped: w.scoped, hitCount: w.hitCount };
+  }
+
+  /**
+   * After a debug-register trap: the watchpoints that count as hit. Write watches only when their value
+   * changed (gdb: a write of the same value continues silently); read/access watches (one read/write
+   * debug register on x86) when no write watch changed.
+   */
+  private watchHits(): WatchHit[] {
+    const hits: WatchHit[] = [];
+    const readers: { w: WatchEntry; now: string }[] = [];
+    for (const w of this.watches.values()) {
+      let now: string;
+      try {
+        now = this.data.renderAt(w.type, w.address);
+      } catch (e) {
+        now = `<error: ${(e as Error).message}>`;
+      }
+      if (w.access === 'write') {
+        if (now !== w.value) hits.push({ id: w.id, expression: w.expression, access: w.access, oldValue: w.value, newValue: now });
+      } else if (w.access === 'readWrite' && now !== w.value) {
+        hits.push({ id: w.id, expression: w.expression, access: w.access, oldValue: w.value, newValue: now });
+      } else if (w.access === 'readWrite' || now === w.value) {
+        // A read watch whose value changed saw a write (x86 has no read-only debug register): not a hit.
+        readers.push({ w, now });
+      }
+      w.value = now;
+    }
+    if (!hits.length) for (const r of readers) hits.push({ id: r.w.id, expression: r.w.expression, access: r.w.access, newValue: r.now });
+    for (const h of hits) this.watches.get(h.id)!.hitCount++;
+    return hits;
   }
 
   breakpoints(): Breakpoint[] {
@@ -745,9 +828,16 @@ export class Session extends EventEmitter implements Engine {
     let sig = signal;
     for (;;) {
       this.threadCache.clear();
-      const raw = await inf.cont(sig === undefined ? {} : { signal: sig });
+      const raw = await inf.cont({ signal: sig, temporary: this.bpTable.transientAddresses() });
       sig = undefined;
       if (raw.kind === 'exited' || raw.kind === 'killed') return { kind: 'other', ev: raw };
+      if (raw.kind === 'watchpoint' && this.watches.size) {
+        this.noteThreads(raw);
+        const hits = this.watchHits();
+        if (!hits.length) continue;
+        this.pendingWatchHits = hits;
+        return { kind: 'other', ev: raw };
+      }
       const ev = await this.classify(raw);
       if (ev.kind === 'bp') {
         await this.emitLogs(ev.decision, ev.tid);
@@ -906,8 +996,15 @@ export class Session extends EventEmitter implements Engine {
       }
     }
     if (p.bps?.some((b) => b.temporary)) await this.applyBreakpoints();
+    if (p.reason === 'watchpoint' && frame) {
+      // The trap comes after the accessing instruction: gdb shows the address when that is mid-line.
+      const mod = this.mods?.find(frame.pc);
+      const l = mod ? lineAt(mod, frame.pc) : undefined;
+      p.midLine = !l || l.address !== frame.pc;
+    }
     const args = frame ? this.data.frameArgsText(frame.id) : '';
     const loc = frame ? frameText(frame, { args, withAddress: frame.line === undefined || !!p.midLine }) : frameErr ?? '';
+    let watchHits: WatchHit[] | undefined;
     let description: string;
     switch (p.reason) {
       case 'breakpoint': {
@@ -931,6 +1028,12 @@ export class Session extends EventEmitter implements Engine {
       case 'no-history':
         description = `\nNo more reverse-execution history.\n${loc}`;
         break;
+      case 'watchpoint': {
+        watchHits = this.pendingWatchHits ?? this.watchHits();
+        this.pendingWatchHits = undefined;
+        description = watchHits.map(watchText).join('') + loc;
+        break;
+      }
       default:
         description = loc;
     }
@@ -938,12 +1041,13 @@ export class Session extends EventEmitter implements Engine {
       reason: p.reason,
       threadId: tid,
       allThreadsStopped: true,
-      breakpointIds: p.bps?.map((b) => b.id),
+      breakpointIds: watchHits ? watchHits.map((h) => h.id) : p.bps?.map((b) => b.id),
       signal: p.signal,
       frame,
       returnValue: p.returnValue,
       finishedFunction: p.finishedFunction,
       checkpointId: p.checkpointId,
+      watchpoints: watchHits,
       description,
     };
     this.lastStop = info;
@@ -1574,6 +1678,40 @@ export class Session extends EventEmitter implements Engine {
 }
 
 /** The stop being assembled by a command. */
+interface WatchEntry {
+  id: number;
+  expression: string;
+  access: WatchAccess;
+  address: number;
+  size: number;
+  type: Type;
+  value: string;
+  /** Start addresses of the debug-register slots (aligned 1/2/4/8-byte pieces). */
+  slots: number[];
+  scoped: boolean;
+  hitCount: number;
+}
+
+/** [addr, addr+size) as aligned 1/2/4/8-byte debug-register ranges. */
+export function watchSlots(addr: number, size: number): { addr: number; len: 1 | 2 | 4 | 8 }[] {
+  const out: { addr: number; len: 1 | 2 | 4 | 8 }[] = [];
+  let a = addr;
+  const end = addr + size;
+  while (a < end) {
+    const len = ([8, 4, 2, 1] as const).find((l) => a % l === 0 && a + l <= end)!;
+    out.push({ addr: a, len });
+    a += len;
+  }
+  return out;
+}
+
+/** gdb's watchpoint stop text, before the frame line. */
+function watchText(h: WatchHit): string {
+  const kind = h.access === 'write' ? 'Hardware watchpoint' : h.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
+  const vals = h.oldValue !== undefined ? `Old value = ${h.oldValue}\nNew value = ${h.newValue}\n` : `Value = ${h.newValue}\n`;
+  return `\n${kind} ${h.id}: ${h.expression}\n\n${vals}`;
+}
+
 export interface PendingStop {
   reason: StopReason;
   tid?: number;

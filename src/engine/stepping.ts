@@ -112,7 +112,8 @@ function isStop(ev: Ev): boolean {
  */
 export async function runTo(host: StepHost, tid: number, addrs: number[], minSp: number | undefined, opts: { anyThread?: boolean } = {}): Promise<{ reached: boolean; at?: number; ev: Ev }> {
   const owner = `run-to-${++ownerSeq}`;
-  for (const a of addrs) host.bps.addInternal(a, owner);
+  // Transient: the tracer inserts them for each continue and removes them before it answers.
+  for (const a of addrs) host.bps.addInternal(a, owner, true);
   await host.applyBreakpoints();
   try {
     for (;;) {

@@ -88,7 +88,7 @@ export type Request =
   | { op: 'attach'; pid: number }
   | { op: 'detach'; pid: number }
   | { op: 'kill'; pid: number }
-  | { op: 'cont'; pid: number; signal?: number }
+  | { op: 'cont'; pid: number; signal?: number; temporary?: number[] }
   | { op: 'step'; pid: number; tid: number; signal?: number }
   | { op: 'stepMany'; pid: number; tid: number; count: number }
   | { op: 'stepRange'; pid: number; tid: number; start: number; end: number; stopAt: number[]; maxSteps: number }

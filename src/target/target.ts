@@ -229,9 +229,9 @@ export class Inferior {
   }
 
   /** Continues every thread until something stops the program. Resolves with that stop. */
-  cont(opts: { signal?: number | string } = {}): Promise<StopEvent> {
+  cont(opts: { signal?: number | string; temporary?: number[] } = {}): Promise<StopEvent> {
     const signal = opts.signal === undefined ? undefined : signalNumber(opts.signal);
-    return this.run({ op: 'cont', pid: this.pid, signal });
+    return this.run({ op: 'cont', pid: this.pid, signal, temporary: opts.temporary?.length ? opts.temporary : undefined });
   }
 
   /** Executes one instruction in one thread (the others stay stopped). */

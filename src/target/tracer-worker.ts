@@ -49,7 +49,7 @@ function serve(msg: RequestMessage): unknown {
     case 'kill':
       return tracer.kill(msg.pid);
     case 'cont': {
-      const ev = tracer.cont(msg.pid, msg.signal);
+      const ev = tracer.cont(msg.pid, msg.signal, msg.temporary);
       return withRegs(ev, ev);
     }
     case 'step': {

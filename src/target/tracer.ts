@@ -290,16 +290,34 @@ export class Tracer {
   // ---------------------------------------------------------------------------------------------------
   // Run control
 
-  cont(pid: number, signal?: number): StopEvent {
+  /**
+   * Continues every thread until something is worth reporting. `temporary` breakpoints live only for this
+   * run: inserted after the threads step off their breakpoints, removed before the stop is returned (a run
+   * to a return address costs one request instead of three).
+   */
+  cont(pid: number, signal?: number, temporary: number[] = []): StopEvent {
     const proc = this.proc(pid);
     this.requireStopped(proc);
     const pending = this.takePendingReport(proc);
     if (pending) return pending;
     if (signal !== undefined) this.thread(proc, this.focusTid(proc)).pendingSignal = signal;
-    const early = this.stepOffBreakpoints(proc);
-    if (early) return early;
-    for (const t of proc.threads.values()) this.resumeThread(t, PTRACE.CONT);
-    return this.runUntilStop(proc);
+    const inserted: number[] = [];
+    try {
+      // Inserted first, so a thread that reported a stop at one of them steps off it like off any other.
+      for (const addr of temporary) {
+        if (proc.breakpoints.has(addr)) continue;
+        this.setBreakpoint(pid, addr, 0, false);
+        inserted.push(addr);
+      }
+      const early = this.stepOffBreakpoints(proc);
+      if (early) return early;
+      for (const t of proc.threads.values()) this.resumeThread(t, PTRACE.CONT);
+      return this.runUntilStop(proc);
+    } finally {
+      if (this.procs.get(pid) === proc) {
+        for (const addr of inserted) if (proc.breakpoints.has(addr)) this.removeBreakpoint(pid, addr);
+      }
+    }
   }
 
   step(pid: number, tid: number, signal?: number): StopEvent {
