@@ -170,6 +170,8 @@ export class BackstepDebugSession extends DebugSession {
       setBreakpoints: (a) => this.setBreakpoints(a),
       setFunctionBreakpoints: (a) => this.setFunctionBreakpoints(a),
       setInstructionBreakpoints: (a) => this.setInstructionBreakpoints(a),
+      dataBreakpointInfo: (a) => this.dataBreakpointInfo(a),
+      setDataBreakpoints: (a) => this.setDataBreakpoints(a),
       setExceptionBreakpoints: (a) => this.setExceptionBreakpoints(a),
       breakpointLocations: (a) => this.breakpointLocations(a),
       threads: () => this.threads(),
@@ -478,6 +480,7 @@ export class BackstepDebugSession extends DebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsLogPoints: true,
       supportsInstructionBreakpoints: true,
+      supportsDataBreakpoints: true,
       supportsBreakpointLocationsRequest: true,
       supportsEvaluateForHovers: true,
       supportsClipboardContext: true,
@@ -851,6 +854,72 @@ export class BackstepDebugSession extends DebugSession {
       }
       this.sourceBps.set(file, ids);
       return { breakpoints: result };
+    });
+  }
+
+  /** Watchpoint ids set by setDataBreakpoints (replaced as a whole by each request). */
+  private dataBps: number[] = [];
+
+  /** DAP dataBreakpointInfo: a variable (name in variablesReference) or an expression (name alone). */
+  private async dataBreakpointInfo(a: DebugProtocol.DataBreakpointInfoArguments): Promise<DebugProtocol.DataBreakpointInfoResponse['body']> {
+    if (typeof a.name !== 'string' || !a.name) throw new RequestError('dataBreakpointInfo: name must be a non-empty string.');
+    const engine = await this.whenStopped();
+    let expression = a.name;
+    const frameId = Number.isInteger(a.frameId) ? a.frameId : undefined;
+    if (Number.isInteger(a.variablesReference) && a.variablesReference! > 0) {
+      const vars = await engine.variables(a.variablesReference!);
+      const v = vars.find((x) => x.name === a.name);
+      if (!v) return { dataId: null, description: `No variable "${a.name}" in this scope.` };
+      if (!v.evaluateName) return { dataId: null, description: `"${a.name}" has no expression that can be watched.` };
+      expression = v.evaluateName;
+    }
+    let r: EvaluateResult;
+    try {
+      r = await engine.evaluate(expression, { frameId, context: 'watch' });
+    } catch (e) {
+      return { dataId: null, description: (e as Error).message };
+    }
+    if (r.memoryReference === undefined) return { dataId: null, description: `Cannot watch \`${expression}': it is not located in memory.` };
+    return {
+      dataId: JSON.stringify({ expression, frameId }),
+      description: expression,
+      accessTypes: ['write', 'read', 'readWrite'],
+      canPersist: false,
+    };
+  }
+
+  private async setDataBreakpoints(a: DebugProtocol.SetDataBreakpointsArguments): Promise<DebugProtocol.SetDataBreakpointsResponse['body']> {
+    const engine = this.requireEngine();
+    if (!Array.isArray(a.breakpoints)) throw new RequestError('setDataBreakpoints: breakpoints must be an array.');
+    return this.whileStopped(async () => {
+      for (const id of this.dataBps) await engine.removeWatchpoint(id).catch(() => undefined);
+      this.dataBps = [];
+      const out: DebugProtocol.Breakpoint[] = [];
+      for (const b of a.breakpoints) {
+        let spec: { expression: string; frameId?: number };
+        try {
+          spec = JSON.parse(b.dataId) as { expression: string; frameId?: number };
+          if (typeof spec.expression !== 'string') throw new Error('bad');
+        } catch {
+          spec = { expression: String(b.dataId) };
+        }
+        const access = b.accessType === 'read' ? 'read' : b.accessType === 'readWrite' ? 'readWrite' : 'write';
+        try {
+          let w;
+          try {
+            w = await engine.setWatchpoint({ expression: spec.expression, access, frameId: spec.frameId });
+          } catch (e) {
+            // A frame id from an earlier stop: evaluate in the current top frame instead.
+            if (spec.frameId === undefined || !/frame/i.test((e as Error).message)) throw e;
+            w = await engine.setWatchpoint({ expression: spec.expression, access });
+          }
+          this.dataBps.push(w.id);
+          out.push({ id: w.id, verified: true, message: `Hardware ${access === 'write' ? '' : access === 'read' ? 'read ' : 'access (read/write) '}watchpoint ${w.id}: ${w.expression}` });
+        } catch (e) {
+          out.push({ verified: false, message: (e as Error).message });
+        }
+      }
+      return { breakpoints: out };
     });
   }
 

@@ -67,12 +67,12 @@ describe('DAP protocol robustness', () => {
         'supportsRestartRequest',
         'supportsModulesRequest',
         'supportsLoadedSourcesRequest',
+        'supportsDataBreakpoints',
       ] as const) {
         expect([k, caps[k]]).toEqual([k, true]);
       }
       // Not implemented: not claimed.
       expect(caps.supportsStepBack).toBeFalsy();
-      expect(caps.supportsDataBreakpoints).toBeFalsy();
       expect(caps.supportsCompletionsRequest).toBeFalsy();
       expect(caps.exceptionBreakpointFilters!.map((f) => f.filter)).toEqual(expect.arrayContaining(['SIGSEGV', 'SIGABRT', 'SIGFPE', 'SIGBUS', 'SIGILL']));
     } finally {

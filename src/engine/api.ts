@@ -184,6 +184,8 @@ export interface StopInfo {
   returnValue?: Variable;
   /** reason 'finish': the function that finished ("Run till exit from #0 ..."). */
   finishedFunction?: string;
+  /** reason 'watchpoint': the watchpoints that triggered, with old and new values. */
+  watchpoints?: WatchHit[];
   /** reason 'checkpoint': the checkpoint switched to. */
   checkpointId?: number;
   /**
@@ -280,6 +282,42 @@ export interface Breakpoint {
   threadId?: number;
   /** Times the breakpoint was hit (condition true), counting ignored hits, as gdb's "breakpoint already hit N times". */
   hitCount: number;
+}
+
+/** gdb watch / rwatch / awatch. x86 has no read-only debug register: 'read' uses a read/write one and reports a stop only when the value did not change (as gdb on x86). */
+export type WatchAccess = 'write' | 'read' | 'readWrite';
+
+export interface WatchpointSpec {
+  expression: string;
+  /** Default 'write'. */
+  access?: WatchAccess;
+  /** Frame to evaluate the expression in (default: the selected thread's top frame). */
+  frameId?: number;
+}
+
+export interface Watchpoint {
+  /** Shared numbering with breakpoints (gdb numbers watchpoints with breakpoints). */
+  id: number;
+  expression: string;
+  access: WatchAccess;
+  address: number;
+  /** Bytes watched (the value's size). */
+  size: number;
+  type: string;
+  /** The value now (as last read). */
+  value: string;
+  /** Watch on a frame's local: deleted when that frame returns. */
+  scoped: boolean;
+  hitCount: number;
+}
+
+export interface WatchHit {
+  id: number;
+  expression: string;
+  access: WatchAccess;
+  /** Write/access watches: the value before the hit; absent for read watches. */
+  oldValue?: string;
+  newValue: string;
 }
 
 export type BreakpointChange = Partial<Pick<BreakpointSpec, 'condition' | 'ignoreCount' | 'hitCondition' | 'logMessage' | 'enabled' | 'threadId'>>;
@@ -634,6 +672,10 @@ export interface Engine extends TypedEmitter<EngineEvents> {
   updateBreakpoint(id: number, change: BreakpointChange): Promise<Breakpoint>;
   removeBreakpoint(id: number): Promise<void>;
   breakpoints(): Breakpoint[];
+  /** Hardware watchpoint (gdb watch/rwatch/awatch); removeBreakpoint(id) removes it too. */
+  setWatchpoint(spec: WatchpointSpec): Promise<Watchpoint>;
+  removeWatchpoint(id: number): Promise<void>;
+  watchpoints(): Watchpoint[];
   /** Resolves a location without setting anything (gdb `info line`, `list`, DAP breakpointLocations). */
   resolveLocation(location: LocationSpec): Promise<LineInfo[]>;
   /** Lines in [line, endLine] of a file that have code (DAP breakpointLocations). */

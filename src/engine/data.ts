@@ -371,6 +371,29 @@ export class DataBridge {
   }
 
   // ---------------------------------------------------------------- for the session
+  /**
+   * A watchpoint's target: `expression` evaluated as an lvalue in memory (gdb's `watch` checks):
+   * its address, size, type and current rendering. Throws gdb's messages for non-lvalues.
+   */
+  async watchTarget(expression: string, frameId?: number): Promise<{ address: number; size: number; type: Type; text: string; frameId?: number }> {
+    const fid = await this.defaultFrame({ frameId });
+    let v: Value;
+    try {
+      v = evalExpr(expression, this.evalContext(fid));
+    } catch (e) {
+      throw new EngineError((e as Error).message, 'bad-expression');
+    }
+    if (v.location.kind === 'computed') throw new EngineError(`Cannot watch constant value \`${expression}'.`, 'bad-expression');
+    if (v.location.kind !== 'memory' || v.address === undefined) throw new EngineError('Attempt to take address of value not located in memory.', 'bad-expression');
+    const size = v.bytes().length;
+    return { address: v.address, size, type: v.type, text: this.render(v, undefined, true), frameId: fid };
+  }
+
+  /** A watched value's current rendering (read from memory now). */
+  renderAt(type: Type, address: number): string {
+    return this.render(Value.atAddress(type, address, this.memory()), undefined, true);
+  }
+
   /** Truth of a breakpoint condition in the top frame of a thread (throws gdb's message on errors). */
   async condition(expr: string, tid: number): Promise<boolean> {
     const st = await this.session.stackOf(tid, true);

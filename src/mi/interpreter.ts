@@ -747,10 +747,45 @@ export class MiInterpreter {
         showFrameText(true);
         break;
       }
-      case 'watchpoint':
-        fields.push(['reason', 'watchpoint-trigger']);
-        showFrameText(true);
+      case 'watchpoint': {
+        // gdb: one block per triggered watchpoint, then the frame (with its address when mid-line).
+        const hits = stop.watchpoints ?? [];
+        const metas = hits.map((h) => ({ h, m: this.metaForEngine(h.id) })).filter((x): x is { h: (typeof hits)[number]; m: MiBreakpointMeta } => !!x.m);
+        for (const { m } of metas) {
+          m.times++;
+          this.noteBreakpointModified(m);
+        }
+        for (const { h, m } of metas) {
+          const kind = h.access === 'write' ? 'Hardware watchpoint' : h.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
+          this.console('\n');
+          this.console(`${kind} ${m.number}: ${m.exp ?? h.expression}\n`);
+          if (h.oldValue !== undefined) {
+            this.console('\nOld value = ');
+            this.console(`${h.oldValue}\nNew value = `);
+            this.console(`${h.newValue}\n`);
+          } else {
+            this.console('\nValue = ');
+            this.console(`${h.newValue}\n`);
+          }
+          const reasonName = h.access === 'write' ? 'watchpoint-trigger' : h.access === 'read' ? 'read-watchpoint-trigger' : 'access-watchpoint-trigger';
+          const tupleName = h.access === 'write' ? 'wpt' : h.access === 'read' ? 'hw-rwpt' : 'hw-awpt';
+          const tuple: [string, MiTuple] = [tupleName, { number: String(m.number), exp: m.exp ?? h.expression }];
+          if (h.access === 'readWrite' && h.oldValue === undefined) {
+            // gdb (print_it_watchpoint): an unchanged access watch mentions the watchpoint before the reason, value={new=...}.
+            fields.push(tuple, ['reason', reasonName], ['value', { new: h.newValue }]);
+          } else {
+            fields.push(['reason', reasonName], tuple, ['value', h.oldValue !== undefined ? { old: h.oldValue, new: h.newValue } : { value: h.newValue }]);
+          }
+        }
+        if (!metas.length) fields.push(['reason', 'watchpoint-trigger']);
+        if (frame) {
+          const mid = /\n0x[0-9a-f]+ in /.test(stop.description);
+          this.console(frameLine(frame, args, mid) + '\n');
+          const src = sourceLine(frame);
+          if (src) this.console(src + '\n');
+        }
         break;
+      }
       case 'entry':
         if (run?.kind === 'solib-event') {
           // Emulated stop-on-solib-events: the first stop is the dynamic linker's, reported without a frame.
