@@ -342,18 +342,13 @@ export class Tracer {
     let steps = 0;
     let ev: StopEvent | undefined;
     while (steps < count) {
-      // Fast path: no breakpoint under the pc, nothing pending: one SINGLESTEP and one waitpid.
+      // Fast path: no breakpoint anywhere, nothing pending: one SINGLESTEP and one waitpid per step.
       if (t.pendingSignal === 0 && !t.pendingReport && proc.breakpoints.size === 0) {
-        ptrace(PTRACE.SINGLESTEP, tid, 0, 0);
-        const raw = waitTracees(tid).status;
-        // 0x57f: stopped by SIGTRAP, no event. Anything else goes through the general path.
-        if (raw === 0x57f) {
+        ev = this.rawStep(proc, t);
+        if (ev === undefined) {
           steps++;
           continue;
         }
-        t.state = 'running';
-        ev = this.handleStatus(proc, tid, decodeStatus(raw), 'step', tid);
-        if (ev === undefined) ev = this.waitForStep(proc, t);
       } else {
         ev = this.singleStep(proc, t);
       }
@@ -385,16 +380,7 @@ export class Tracer {
       prevPc = ev.pc;
       if (t.pendingSignal === 0 && !t.pendingReport) {
         // Fast path (no breakpoint under the pc: checked above): one SINGLESTEP, one waitpid, one PEEKUSER.
-        ptrace(PTRACE.SINGLESTEP, tid, 0, 0);
-        t.state = 'running';
-        const raw = waitTracees(proc.threads.size === 1 ? tid : -1).status;
-        if (raw === 0x57f && proc.threads.size === 1) {
-          t.state = 'stopped';
-          ev = { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: [] };
-        } else {
-          const r = this.handleStatus(proc, tid, decodeStatus(raw), 'step', tid);
-          ev = r ?? this.waitForStep(proc, t);
-        }
+        ev = this.rawStep(proc, t) ?? { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: [] };
       } else {
         ev = this.singleStep(proc, t);
       }
@@ -405,6 +391,23 @@ export class Tracer {
       this.noteReported(proc, ev);
     }
     return { event: ev, prevPc, steps };
+  }
+
+  /**
+   * One PTRACE_SINGLESTEP of t when nothing is to be delivered and no breakpoint is under its pc.
+   * Returns undefined for a plain completed step of a single-threaded process (status 0x57f: SIGTRAP, no
+   * event; the pc is not read), else the stop the general path makes of the status.
+   */
+  private rawStep(proc: Process, t: Thread): StopEvent | undefined {
+    ptrace(PTRACE.SINGLESTEP, t.tid, 0, 0);
+    t.state = 'running';
+    const single = proc.threads.size === 1;
+    const raw = waitTracees(single ? t.tid : -1).status;
+    if (raw === 0x57f && single) {
+      t.state = 'stopped';
+      return undefined;
+    }
+    return this.handleStatus(proc, t.tid, decodeStatus(raw), 'step', t.tid) ?? this.waitForStep(proc, t);
   }
 
   private singleStep(proc: Process, t: Thread): StopEvent {
