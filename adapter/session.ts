@@ -834,11 +834,8 @@ export class BackstepDebugSession extends DebugSession {
             );
             keep.add(b.id);
           }
-          this.bpKinds.set(b.id, 'source');
           ids.push(b.id);
-          const dap = this.toDapBreakpoint(b);
-          this.reported.set(b.id, JSON.stringify(dap));
-          result.push(dap);
+          result.push(this.rememberBreakpoint(b, 'source'));
         } catch (e) {
           result.push({ verified: false, line: w.line, message: (e as Error).message, source: src });
         }
@@ -948,16 +945,21 @@ export class BackstepDebugSession extends DebugSession {
         try {
           const b = await engine.setBreakpoint({ location: w.name.trim(), condition: w.condition || undefined, hitCondition: w.hitCondition || undefined }, { pending: true });
           this.functionBps.push(b.id);
-          this.bpKinds.set(b.id, 'function');
-          const dap = this.toDapBreakpoint(b);
-          this.reported.set(b.id, JSON.stringify(dap));
-          result.push(dap);
+          result.push(this.rememberBreakpoint(b, 'function'));
         } catch (e) {
           result.push({ verified: false, message: (e as Error).message });
         }
       }
       return { breakpoints: result };
     });
+  }
+
+  /** Remembers a breakpoint set for a DAP request (its kind, what was reported) and returns its DAP form. */
+  private rememberBreakpoint(b: EngineBreakpoint, kind: 'source' | 'function' | 'instruction'): DebugProtocol.Breakpoint {
+    this.bpKinds.set(b.id, kind);
+    const dap = this.toDapBreakpoint(b);
+    this.reported.set(b.id, JSON.stringify(dap));
+    return dap;
   }
 
   private async setInstructionBreakpoints(a: DebugProtocol.SetInstructionBreakpointsArguments): Promise<DebugProtocol.SetInstructionBreakpointsResponse['body']> {
@@ -972,10 +974,7 @@ export class BackstepDebugSession extends DebugSession {
           const address = parseMemoryReference(w.instructionReference) + (Number.isInteger(w.offset) ? w.offset! : 0);
           const b = await engine.setBreakpoint({ location: { address }, condition: w.condition || undefined, hitCondition: w.hitCondition || undefined });
           this.instructionBps.push(b.id);
-          this.bpKinds.set(b.id, 'instruction');
-          const dap = this.toDapBreakpoint(b);
-          this.reported.set(b.id, JSON.stringify(dap));
-          result.push(dap);
+          result.push(this.rememberBreakpoint(b, 'instruction'));
         } catch (e) {
           result.push({ verified: false, message: (e as Error).message });
         }
