@@ -1081,9 +1081,13 @@ export async function threadTuple(m: MiInterpreter, t: { id: number; name: strin
 
 // ---------------------------------------------------------------- variables
 
-type PrintValues = 0 | 1 | 2;
+export type PrintValues = 0 | 1 | 2;
 
-function printValues(a: string): PrintValues {
+/**
+ * PRINT_VALUES of the stack and var-object commands. gdb words the error differently in its stack
+ * commands (mi-cmd-stack.c) and its var-object commands (mi-cmd-var.c): `badValue` is the caller's.
+ */
+export function printValues(a: string, badValue = 'Unknown value for PRINT_VALUES: must be: 0 or "--no-values", 1 or "--all-values", 2 or "--simple-values"'): PrintValues {
   switch (a) {
     case '0':
     case '--no-values':
@@ -1095,7 +1099,7 @@ function printValues(a: string): PrintValues {
     case '--simple-values':
       return 2;
     default:
-      throw new MiError('Unknown value for PRINT_VALUES: must be: 0 or "--no-values", 1 or "--all-values", 2 or "--simple-values"');
+      throw new MiError(badValue);
   }
 }
 

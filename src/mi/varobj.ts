@@ -6,6 +6,7 @@
 import type { EvaluateResult, FrameInfo, ValueFormat, Variable } from '../engine/api';
 import { miValue } from './format';
 import { CommandContext, MiError, MiInterpreter, errorMessage } from './interpreter';
+import { printValues } from './commands';
 import { MiResults, MiTuple, MiValue, getopt } from './syntax';
 
 type Format = 'natural' | 'binary' | 'decimal' | 'hexadecimal' | 'octal' | 'zero-hexadecimal';
@@ -464,20 +465,9 @@ export class VarObjects {
   }
 }
 
+/** PRINT_VALUES with the var-object commands' wording of the error (gdb's mi-cmd-var.c). */
 function printValuesNum(a: string): number {
-  switch (a) {
-    case '0':
-    case '--no-values':
-      return 0;
-    case '1':
-    case '--all-values':
-      return 1;
-    case '2':
-    case '--simple-values':
-      return 2;
-    default:
-      throw new MiError('Unknown value for PRINT_VALUES\n. Must be: 0 or "--no-values", 1 or "--all-values", 2 or "--simple-values"');
-  }
+  return printValues(a, 'Unknown value for PRINT_VALUES\n. Must be: 0 or "--no-values", 1 or "--all-values", 2 or "--simple-values"');
 }
 
 function parseFormat(s: string): Format {
