@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from './dap-client';
-import { becomeSubreaper, fixture, isGoneOrZombie, procState, reap, ROOT, waitUntil } from './helpers';
+import { becomeSubreaper, stopBeingSubreaper, fixture, isGoneOrZombie, procState, reap, ROOT, waitUntil } from './helpers';
 
 jest.setTimeout(60000);
 
@@ -139,16 +139,20 @@ describe('DAP attach, pause, detach, terminate', () => {
 
   test('killing the adapter with SIGKILL kills the running debuggee too (PTRACE_O_EXITKILL)', async () => {
     becomeSubreaper(); // the orphaned debuggee is reparented to us, so we can see how it ended
-    const c = new Client();
-    await c.start();
-    const adapter = c.adapterProcess;
-    await c.launchWith({ program: SPIN });
-    const proc = await c.nextEvent('process', () => true, 15000, 0);
-    const pid = proc.body.systemProcessId as number;
-    await c.nextEvent('output', (e) => e.body.category === 'stdout', 10000, 0);
-    expect(procState(pid)).toBe('R');
-    adapter.kill('SIGKILL');
-    const how = await reap(pid, 10000);
-    expect(how.signal).toBe(9);
+    try {
+      const c = new Client();
+      await c.start();
+      const adapter = c.adapterProcess;
+      await c.launchWith({ program: SPIN });
+      const proc = await c.nextEvent('process', () => true, 15000, 0);
+      const pid = proc.body.systemProcessId as number;
+      await c.nextEvent('output', (e) => e.body.category === 'stdout', 10000, 0);
+      expect(procState(pid)).toBe('R');
+      adapter.kill('SIGKILL');
+      const how = await reap(pid, 10000);
+      expect(how.signal).toBe(9);
+    } finally {
+      stopBeingSubreaper(); // scoped: orphans of later tests in this worker are not ours
+    }
   });
 });

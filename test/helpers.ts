@@ -114,3 +114,8 @@ export async function reap(pid: number, ms = 5000): Promise<{ exited?: number; s
     await new Promise((res) => setTimeout(res, 10));
   }
 }
+
+/** Ends becomeSubreaper(): later orphans go to init again, not to this (test) process. */
+export function stopBeingSubreaper(): void {
+  if (c().prctl(36, 0, 0, 0, 0) !== 0) throw new Error('prctl(PR_SET_CHILD_SUBREAPER, 0) failed');
+}

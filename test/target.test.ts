@@ -3,7 +3,7 @@
 import { spawn, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { Tracer } from '../src/target';
-import { becomeSubreaper, fixture, isGoneOrZombie, leftoverTracees, loadBias, nmAddress, procState, reap, waitUntil } from './helpers';
+import { becomeSubreaper, stopBeingSubreaper, fixture, isGoneOrZombie, leftoverTracees, loadBias, nmAddress, procState, reap, waitUntil } from './helpers';
 
 let tracer: Tracer;
 
@@ -412,31 +412,35 @@ describe('pause, attach, detach', () => {
     // waitpid() it from the main thread and could consume the tracer's ptrace stops (same thread group).
     // So it is started by a shell that exits at once, and adopted by this process as a subreaper.
     becomeSubreaper();
-    const sh = spawn('sh', ['-c', `${fixture('spin')} &`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const pid: number = await new Promise((r) => sh.stdout!.once('data', (d) => r(Number(String(d).trim()))));
-    const bin = fixture('spin');
-    const inf = await tracer.attach(pid);
-    expect(inf.lastStop.kind).toBe('paused');
-    expect(procState(pid)).toBe('t');
-    const spins = loadBias(pid, bin) + nmAddress(bin, 'spins');
-    const a = (await inf.readMemory(spins, 8)).readBigUInt64LE(0);
-    // Stopped means stopped: the counter does not move while we look.
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await inf.readMemory(spins, 8)).readBigUInt64LE(0)).toBe(a);
-    await inf.detach();
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    expect(/TracerPid:\s*0/.test(status)).toBe(true);
-    // It keeps running: the counter moves on (read through /proc, no debugger attached).
-    const fd = fs.openSync(`/proc/${pid}/mem`, 'r');
-    const read = () => {
-      const b = Buffer.alloc(8);
-      fs.readSync(fd, b, 0, 8, spins);
-      return b.readBigUInt64LE(0);
-    };
-    await waitUntil(() => read() > a, 5000, 'the detached process to run on');
-    fs.closeSync(fd);
-    process.kill(pid, 'SIGKILL');
-    expect(await reap(pid)).toEqual({ signal: 9 });
+    try {
+      const sh = spawn('sh', ['-c', `${fixture('spin')} &`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const pid: number = await new Promise((r) => sh.stdout!.once('data', (d) => r(Number(String(d).trim()))));
+      const bin = fixture('spin');
+      const inf = await tracer.attach(pid);
+      expect(inf.lastStop.kind).toBe('paused');
+      expect(procState(pid)).toBe('t');
+      const spins = loadBias(pid, bin) + nmAddress(bin, 'spins');
+      const a = (await inf.readMemory(spins, 8)).readBigUInt64LE(0);
+      // Stopped means stopped: the counter does not move while we look.
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await inf.readMemory(spins, 8)).readBigUInt64LE(0)).toBe(a);
+      await inf.detach();
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      expect(/TracerPid:\s*0/.test(status)).toBe(true);
+      // It keeps running: the counter moves on (read through /proc, no debugger attached).
+      const fd = fs.openSync(`/proc/${pid}/mem`, 'r');
+      const read = () => {
+        const b = Buffer.alloc(8);
+        fs.readSync(fd, b, 0, 8, spins);
+        return b.readBigUInt64LE(0);
+      };
+      await waitUntil(() => read() > a, 5000, 'the detached process to run on');
+      fs.closeSync(fd);
+      process.kill(pid, 'SIGKILL');
+      expect(await reap(pid)).toEqual({ signal: 9 });
+    } finally {
+      stopBeingSubreaper(); // scoped: orphans of later tests in this worker are not ours
+    }
   });
 
   test('clear errors for a pid that does not exist and one we may not trace', async () => {
@@ -503,26 +507,30 @@ describe('no process is left behind', () => {
 
   test('killing the debugger process kills its inferior, even while it runs', async () => {
     becomeSubreaper(); // orphans come to us, not to a PID 1 that may never reap them
-    const script = `
-      const { Tracer } = require(${JSON.stringify(require.resolve('../src/target'))});
-      (async () => {
-        const t = await Tracer.create();
-        const inf = await t.launch({ program: ${JSON.stringify(fixture('spin'))}, stdio: [-1, -1, -1] });
-        console.log('PID ' + inf.pid);
-        inf.cont();
-        setInterval(() => {}, 1000);
-      })();`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const pid: number = await new Promise((resolve) =>
-      child.stdout!.on('data', (d) => {
-        out += String(d);
-        const m = /PID (\d+)\n(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      }),
-    );
-    expect(procState(pid)).toBe('R');
-    child.kill('SIGKILL');
-    expect(await reap(pid)).toEqual({ signal: 9 });
+    try {
+      const script = `
+        const { Tracer } = require(${JSON.stringify(require.resolve('../src/target'))});
+        (async () => {
+          const t = await Tracer.create();
+          const inf = await t.launch({ program: ${JSON.stringify(fixture('spin'))}, stdio: [-1, -1, -1] });
+          console.log('PID ' + inf.pid);
+          inf.cont();
+          setInterval(() => {}, 1000);
+        })();`;
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      const pid: number = await new Promise((resolve) =>
+        child.stdout!.on('data', (d) => {
+          out += String(d);
+          const m = /PID (\d+)\n(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        }),
+      );
+      expect(procState(pid)).toBe('R');
+      child.kill('SIGKILL');
+      expect(await reap(pid)).toEqual({ signal: 9 });
+    } finally {
+      stopBeingSubreaper(); // scoped: orphans of later tests in this worker are not ours
+    }
   });
 });
