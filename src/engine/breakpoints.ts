@@ -9,6 +9,7 @@ import { Breakpoint, BreakpointChange, BreakpointLocation, BreakpointSpec, Engin
 import { locationText, parseLocation, ParsedLocation } from './linespec';
 import type { ObjectFile } from './modules';
 import { displayName, functionAt, lineAt, ModLike } from './symbolize';
+import { pltSymbols } from './symbol-search';
 
 /** An object the resolver can look into, with its load bias when it is loaded in a process. */
 export interface ResolveTarget {
@@ -37,6 +38,11 @@ interface Loc {
   column?: number;
   function?: string;
   enabled: boolean;
+  /**
+   * A PLT stub standing in for a function no loaded object defines yet (gdb's solib trampoline
+   * minimal symbol `NAME@plt`); replaced by the function's real locations when an object has them.
+   */
+  plt?: boolean;
 }
 
 export class UserBreakpoint {
@@ -202,7 +208,7 @@ export class BreakpointTable {
   resolveIn(bp: UserBreakpoint, t: ResolveTarget): number {
     const p = bp.parsed;
     if (p.kind === 'address') return 0;
-    const found: { link: number; loc?: CodeLocation }[] = [];
+    const found: { link: number; loc?: CodeLocation; plt?: boolean }[] = [];
     const sym = t.obj.symbols;
     if (p.kind === 'line') {
       if (!sym.hasDebugInfo) throw new Error(`No source file named ${p.file}.`);
@@ -216,12 +222,26 @@ export class BreakpointTable {
         const s = t.obj.elfSymbol(p.name);
         if (s && s.shndx !== 0 && (s.type === 'FUNC' || s.type === 'IFUNC')) found.push({ link: analyzeAmd64Prologue(t.obj.elf, s.value) });
       }
+      // gdb: a function only a shared library defines, called through this object's PLT, resolves to
+      // the PLT stub (`NAME@plt`, no prologue skipping) until an object that defines it is loaded;
+      // a real location anywhere replaces the stubs (see below).
+      if (!found.length && !p.file && !bp.locs.some((l) => !l.plt)) {
+        const stub = pltSymbols(t.obj).find((x) => x.name === `${p.name}@plt`);
+        if (stub) found.push({ link: stub.address, plt: true });
+      }
       if (!found.length) throw new Error(p.file ? `Function "${p.name}" not defined in "${p.file}".` : `Function "${p.name}" not defined.`);
     }
     let added = 0;
+    if (found.some((f) => !f.plt) && bp.locs.some((l) => l.plt)) {
+      // The function itself was found: its PLT stubs are dropped, as gdb re-sets the breakpoint.
+      bp.locs = bp.locs.filter((l) => !l.plt);
+      added++;
+    }
     for (const f of found) {
       if (bp.locs.some((l) => l.objPath === t.path && l.addr === f.link)) continue;
-      bp.locs.push(this.describe(t, f.link, f.loc));
+      const loc = this.describe(t, f.link, f.loc);
+      if (f.plt) loc.plt = true;
+      bp.locs.push(loc);
       added++;
     }
     bp.locs.sort((a, b) => (a.objPath === b.objPath ? a.addr - b.addr : 0));

@@ -30,6 +30,8 @@ export class ObjectFile {
   readonly textHigh: number;
   /** The .text section's link-time [start, end) (gdb's From/To in `info sharedlibrary`). */
   readonly textSection: [number, number];
+  /** gdb's warnings about the object's symbols, printed when it is loaded (e.g. a missing split-DWARF .dwo). */
+  warnings: string[] = [];
 
   constructor(
     /** Path the object was loaded from. */
@@ -160,13 +162,24 @@ export function openObject(file: string): ObjectFile {
   const hit = objectCache.get(file);
   if (hit && hit.mtime === st.mtimeMs && hit.size === st.size) return hit.obj;
   const elf = ElfFile.open(file);
-  let symbols = new SymbolFile(elf);
+  let symbols: SymbolFile;
+  let dwarfProblem: string | undefined;
+  try {
+    symbols = new SymbolFile(elf);
+  } catch (e) {
+    // Unreadable DWARF (malformed unit headers, a section that cannot be decompressed): gdb warns and
+    // goes on with the ELF symbols; so do we.
+    dwarfProblem = (e as Error).message;
+    symbols = new SymbolFile(elf, { withoutDwarf: true });
+  }
   let debugFile: string | undefined;
   if (!symbols.hasDebugInfo) {
     for (const candidate of debugFileCandidates(file, elf)) {
       try {
         if (!fs.existsSync(candidate)) continue;
-        const dbg = SymbolFile.open(candidate);
+        // Lazy: a library's debug file is only read (and its sections inflated) when one of its
+        // DWARF queries is made: a line, a variable or a name lookup that reaches it.
+        const dbg = SymbolFile.open(candidate, { lazy: true });
         if (dbg.hasDebugInfo) {
           symbols = dbg;
           debugFile = candidate;
@@ -178,6 +191,17 @@ export function openObject(file: string): ObjectFile {
     }
   }
   const obj = new ObjectFile(file, elf, symbols, debugFile);
+  if (dwarfProblem) obj.warnings.push(`${dwarfProblem} (no debugging symbols used from ${path.basename(file)})`);
+  // Split DWARF (gcc -gsplit-dwarf): the .dwo files (or the .dwp) are read now, as gdb does when it
+  // reads the symbols, so a missing one is reported when the program or library is loaded. A lazy
+  // separate debug file is left alone (distribution debug files have no skeleton units).
+  if (!debugFile && symbols.hasDebugInfo) {
+    try {
+      obj.warnings.push(...symbols.loadSplitUnits());
+    } catch (e) {
+      obj.warnings.push(`${file}: ${(e as Error).message}`);
+    }
+  }
   objectCache.set(file, { mtime: st.mtimeMs, size: st.size, obj });
   return obj;
 }
@@ -254,8 +278,16 @@ export class LoadedModule {
     return addr >= this.start && addr < this.end;
   }
 
+  private infoMemo?: ModuleInfo;
+
+  /** What `info sharedlibrary` / DAP `modules` show (fixed for the module's lifetime: built once, copied). */
   info(): ModuleInfo {
     const has = this.obj.hasDebugInfo;
+    if (this.infoMemo?.hasDebugInfo !== has) this.infoMemo = this.buildInfo(has);
+    return { ...this.infoMemo };
+  }
+
+  private buildInfo(has: boolean): ModuleInfo {
     return {
       id: this.id,
       name: this.name,

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { DW_AT, DW_TAG, Die, FunctionInfo, SymbolFile, Unit } from '../symbols';
 import { qualifiedName } from '../symbols/dwarf/unit-index';
 import type { ObjectFile } from './modules';
+import { pltSymbols, type NondebugSymbolMatch } from './symbol-search';
 
 /** An object at a load bias (a LoadedModule, or the program before it runs with bias 0). */
 export interface ModLike {
@@ -113,11 +114,34 @@ export function functionName(fn: FunctionInfo): string {
   return fn.name;
 }
 
-/** ELF function symbol for a link-time address (nearest preceding code symbol, as gdb's minimal symbols). */
+/**
+ * ELF function symbol for a link-time address (nearest preceding code symbol, as gdb's minimal
+ * symbols). In the PLT, BFD's synthetic symbols gdb uses: a stub is `puts@plt` (the lazy-binding
+ * header before the stubs has none), as gdb's disassembly and backtraces name them.
+ */
 export function elfFunctionAt(obj: ObjectFile, link: number) {
+  const plt = obj.plt();
+  if (plt && plt.ranges.some(([lo, hi]) => link >= lo && link < hi)) {
+    let stubs = pltStubs.get(obj);
+    if (!stubs) {
+      stubs = pltSymbols(obj);
+      pltStubs.set(obj, stubs);
+    }
+    const s = stubs.find((x) => link >= x.address && link < x.address + x.size);
+    return s ? { name: s.name, value: s.address, size: s.size } : undefined;
+  }
+  // gdb's `puts@got.plt` for the jump slots of .got.plt (disassembly comments, `info symbol`).
+  const got = plt ? obj.elf.sections.find((x) => x.name === '.got.plt') : undefined;
+  if (plt && got && link >= got.addr && link < got.addr + got.size) {
+    const slot = link - ((link - got.addr) % 8);
+    const name = plt.slots.get(slot);
+    return name ? { name: `${name}@got.plt`, value: slot, size: 8 } : undefined;
+  }
   if (!inText(obj, link)) return undefined;
   return obj.msymbolAt(link);
 }
+
+const pltStubs = new WeakMap<ObjectFile, (NondebugSymbolMatch & { size: number })[]>();
 
 function inText(obj: ObjectFile, link: number): boolean {
   return link >= obj.textLow && link < obj.textHigh;

@@ -148,6 +148,8 @@ const U64 = 1n << 64n;
  * CFI of one object file. FDE lookups use the .eh_frame_hdr binary-search table when present,
  * otherwise a sorted index built on first use; .debug_frame is consulted after .eh_frame.
  */
+const ROW_CACHE_MAX = 4096;
+
 export class CfiTable {
   readonly addressSize: number;
   readonly name: string;
@@ -191,10 +193,18 @@ export class CfiTable {
 
   /** The unwind row in force at `pc` (link-time address), or undefined when no FDE covers it. */
   rowAt(pc: number): UnwindRow | undefined {
+    // The same pcs come back at every stop (the return addresses of a loop's callers): rows are
+    // computed once per pc. Rows are never modified by their users.
+    const hit = this.rowCache.get(pc);
+    if (hit !== undefined) return hit ?? undefined;
     const fde = this.findFde(pc);
-    if (!fde) return undefined;
-    return computeRow(fde, pc, this);
+    const row = fde ? computeRow(fde, pc, this) : undefined;
+    if (this.rowCache.size >= ROW_CACHE_MAX) this.rowCache.clear();
+    this.rowCache.set(pc, row ?? null);
+    return row;
   }
+
+  private readonly rowCache = new Map<number, UnwindRow | null>();
 
   /** All FDEs of .eh_frame, sorted by start address. */
   ehFdes(): Fde[] {

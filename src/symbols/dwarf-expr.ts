@@ -374,6 +374,10 @@ type SimpleLocation = Exclude<Location, { kind: 'composite' }>;
  * `{ kind: 'optimized-out' }` (or an optimized-out piece in a composite).
  */
 export function evaluate(expr: Buffer, ctx: ExprContext = {}, options: EvaluateOptions = {}): Location {
+  if (!options.initialStack?.length) {
+    const fast = evaluateSimple(expr, ctx);
+    if (fast) return fast;
+  }
   const m = new Machine(ctx, options.what ?? 'DWARF expression', options.baseOffset ?? 0);
   for (const v of options.initialStack ?? []) m.push(v);
   const pieces: Piece[] = [];
@@ -381,6 +385,45 @@ export function evaluate(expr: Buffer, ctx: ExprContext = {}, options: EvaluateO
     return run(m, ctx, expr, pieces, options.maxSteps ?? 100000, 0);
   } catch (e) {
     if (e instanceof OptimizedOut) return { kind: 'optimized-out', reason: e.reason };
+    throw e;
+  }
+}
+
+/**
+ * The two expressions that locate nearly every variable and frame base of unoptimised code,
+ * `DW_OP_fbreg N` and `DW_OP_call_frame_cfa`, evaluated without the machine (same results as `run`;
+ * anything else, or a context lacking what they need, returns undefined for the general path).
+ */
+function evaluateSimple(expr: Buffer, ctx: ExprContext): Location | undefined {
+  const op = expr[0];
+  let fbreg: boolean;
+  let off = 0;
+  if (op === DW_OP.call_frame_cfa && expr.length === 1 && ctx.callFrameCfa) {
+    fbreg = false;
+  } else if (op === DW_OP.fbreg && ctx.frameBase && expr.length >= 2 && expr.length <= 7) {
+    // SLEB128 operand (at most 6 bytes: exact in a double) that must end the expression.
+    let mul = 1;
+    let i = 1;
+    let byte = 0;
+    for (; i < expr.length; i++) {
+      byte = expr[i];
+      off += (byte & 0x7f) * mul;
+      mul *= 128;
+      if ((byte & 0x80) === 0) break;
+    }
+    if (i !== expr.length - 1) return undefined;
+    if (byte & 0x40) off -= mul;
+    fbreg = true;
+  } else {
+    return undefined;
+  }
+  try {
+    const base = fbreg ? ctx.frameBase!() + BigInt(off) : ctx.callFrameCfa!();
+    const addrSize = ctx.addressSize ?? 8;
+    return { kind: 'memory', address: base & (addrSize >= 8 ? MASK64 : (1n << BigInt(addrSize * 8)) - 1n) };
+  } catch (e) {
+    if (e instanceof OptimizedOut) return { kind: 'optimized-out', reason: e.reason };
+    if (e instanceof DwarfFormatError) return undefined; // the general path words this one
     throw e;
   }
 }

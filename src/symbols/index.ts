@@ -16,6 +16,7 @@ export { attributeLocation } from './dwarf/location';
 export type { LocationAttr } from './dwarf/location';
 export * from './dwarf/constants';
 export { FunctionInfo, SymbolFile, VariableInfo, analyzeAmd64Prologue, fileMatches } from './symbol-file';
+export type { SymbolFileOptions } from './symbol-file';
 export type { CodeLocation, LineAddresses, SourceLine } from './symbol-file';
 export { TypeResolver, VOID, byteSizeOf, ptype, stripTypedefs, typeName } from './types';
 export type * from './types';

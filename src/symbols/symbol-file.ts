@@ -9,6 +9,8 @@ import * as path from 'path';
 import { ElfFile, ElfSymbol } from './elf';
 import { DW_AT, DW_TAG } from './dwarf/constants';
 import { Dwarf } from './dwarf/dwarf';
+import { scanLineHeaderFileNames } from './dwarf/line';
+import { stringAt } from './reader';
 import { LineLookup, LineTable } from './dwarf/line-table';
 import { Range } from './dwarf/ranges';
 import { Die, Unit } from './dwarf/unit';
@@ -114,24 +116,48 @@ interface NameIndex {
   typesByName: Map<string, IndexedType[]>;
 }
 
+export interface SymbolFileOptions {
+  /**
+   * Read nothing of the DWARF until a query needs it (not even the unit headers, so malformed
+   * headers surface then). For separate debug files of libraries, most of which are never consulted.
+   */
+  lazy?: boolean;
+  /**
+   * ELF symbols only: the file's DWARF is not read at all (for a caller that found it unusable,
+   * e.g. malformed or compressed in a way that cannot be decompressed here, and said so).
+   */
+  withoutDwarf?: boolean;
+}
+
 export class SymbolFile {
   readonly dwarf: Dwarf;
-  private readonly addrMap: { low: number; high: number; unit: Unit }[] = [];
+  private addrMapCache?: { low: number; high: number; unit: Unit }[];
   /** Compilation units with no address information at all (searched by brute force). */
-  private readonly unmapped: Unit[] = [];
+  private unmappedCache?: Unit[];
+  /** Basenames of every file named by a .debug_line header (null: the section could not be walked). */
+  private lineFileNames?: LineHeaderNames | null;
   private readonly unitIndexes = new Map<Unit, UnitIndex>();
   private readonly unitFunctions = new Map<Unit, FunctionInfo[]>();
   private readonly lineTables = new Map<Unit, LineTable | null>();
   private nameIndex?: NameIndex;
   private typeResolver?: TypeResolver;
 
-  static open(file: string): SymbolFile {
-    return new SymbolFile(ElfFile.open(file));
+  static open(file: string, opts: SymbolFileOptions = {}): SymbolFile {
+    return new SymbolFile(ElfFile.open(file), opts);
   }
 
-  constructor(readonly elf: ElfFile) {
-    this.dwarf = Dwarf.fromElf(elf);
-    this.buildAddressMap();
+  constructor(
+    readonly elf: ElfFile,
+    opts: SymbolFileOptions = {},
+  ) {
+    this.dwarf = opts.withoutDwarf ? new Dwarf({}, { name: elf.path }) : Dwarf.fromElf(elf);
+    if (opts.withoutDwarf) this.hasDebug = false;
+    // The unit headers are checked now (cheap unless .debug_info is compressed, which then costs
+    // its inflation); a lazy file defers even that to the first DWARF query.
+    if (!opts.lazy) {
+      void this.dwarf.units;
+      void this.dwarf.typesUnits;
+    }
   }
 
   get path(): string {
@@ -140,27 +166,53 @@ export class SymbolFile {
 
   /** True when the file has DWARF compilation units. */
   get hasDebugInfo(): boolean {
-    return this.dwarf.compileUnits().length > 0;
+    if (this.hasDebug !== undefined) return this.hasDebug;
+    if (this.debugInfoSection === undefined) {
+      const sec = this.elf.sectionByName('.debug_info') ?? this.elf.sectionByName('.zdebug_info');
+      this.debugInfoSection = !sec || sec.size === 0 || sec.type === 8 /* SHT_NOBITS */ ? null : { compressed: (sec.flags & 0x800) /* SHF_COMPRESSED */ !== 0 || sec.name.startsWith('.zdebug') };
+    }
+    if (!this.debugInfoSection) return (this.hasDebug = false);
+    // A compressed .debug_info is not inflated just to answer this: compilers never emit a
+    // .debug_info without a compilation unit. Once the units are read, they answer.
+    if (this.debugInfoSection.compressed && !this.dwarf.unitsRead) return true;
+    return (this.hasDebug = this.dwarf.compileUnits().length > 0);
+  }
+
+  private debugInfoSection?: { compressed: boolean } | null;
+  private hasDebug?: boolean;
+
+  private get addrMap(): { low: number; high: number; unit: Unit }[] {
+    if (!this.addrMapCache) this.buildAddressMap();
+    return this.addrMapCache!;
+  }
+
+  private get unmapped(): Unit[] {
+    if (!this.unmappedCache) this.buildAddressMap();
+    return this.unmappedCache!;
   }
 
   // ---------------------------------------------------------------- address -> unit
 
   private buildAddressMap(): void {
+    const addrMap: { low: number; high: number; unit: Unit }[] = [];
+    const unmapped: Unit[] = [];
     const covered = new Set<number>();
     for (const set of this.dwarf.aranges()) {
       const unit = this.dwarf.unitContaining(set.unitOffset);
       if (!unit) continue;
       covered.add(unit.offset);
-      for (const [low, high] of set.ranges) if (low !== 0) this.addrMap.push({ low, high, unit });
+      for (const [low, high] of set.ranges) if (low !== 0) addrMap.push({ low, high, unit });
     }
     for (const unit of this.dwarf.compileUnits()) {
       if (covered.has(unit.offset)) continue;
       const root = unit.rootEntry();
       const ranges = root.has(DW_AT.low_pc) || root.has(DW_AT.ranges) ? this.dwarf.dieRanges(root).filter(([low]) => low !== 0) : [];
-      for (const [low, high] of ranges) this.addrMap.push({ low, high, unit });
-      if (!ranges.length) this.unmapped.push(unit);
+      for (const [low, high] of ranges) addrMap.push({ low, high, unit });
+      if (!ranges.length) unmapped.push(unit);
     }
-    this.addrMap.sort((a, b) => a.low - b.low);
+    addrMap.sort((a, b) => a.low - b.low);
+    this.addrMapCache = addrMap;
+    this.unmappedCache = unmapped;
   }
 
   /** The compilation unit whose code covers `addr`. */
@@ -181,6 +233,8 @@ export class SymbolFile {
 
   /** The unit's line table (gdb-style), decoded on first use. */
   lineTable(unit: Unit): LineTable | undefined {
+    // A split unit's line table is its skeleton's (one table per program unit).
+    unit = unit.skeleton ?? unit;
     let t = this.lineTables.get(unit);
     if (t === undefined) {
       const prog = this.dwarf.lineProgram(unit);
@@ -227,9 +281,15 @@ export class SymbolFile {
    * unknown or no line at or after `line` has code.
    */
   addressesForLine(file: string, line: number): LineAddresses {
+    // Most objects do not have the file at all (a breakpoint in the program is re-resolved in every
+    // library loaded later): answer that from the .debug_line headers alone, without the units.
+    const naming = this.headersNaming(file);
+    if (naming === undefined) throw new Error(`No source file named ${file}.`);
     const tables: { unit: Unit; table: LineTable; files: number[] }[] = [];
     let known = false;
     for (const unit of this.dwarf.compileUnits()) {
+      // Units whose line program does not name the basename are not parsed further.
+      if (naming !== 'any' && (unit.stmtList === undefined || !naming.has(unit.stmtList))) continue;
       const prog = this.dwarf.lineProgram(unit);
       if (!prog || !prog.header.files.some((f) => fileMatches(file, prog.fullPath(f)))) continue;
       known = true;
@@ -285,6 +345,91 @@ export class SymbolFile {
     });
     locations.sort((a, b) => a.address - b.address);
     return { line: locations[0]?.line ?? actual, addresses: locations.map((l) => l.address), locations };
+  }
+
+  /**
+   * False when no line-program header names a file with the basename of `file` (fileMatches needs
+   * equal basenames). The headers are walked once, straight through .debug_line, without reading
+   * .debug_info; when that walk fails, every file may be present.
+   */
+  /**
+   * Offsets of the line-program headers that name a file with the basename of `file` (fileMatches
+   * needs equal basenames): undefined when none does, 'any' when it cannot be told (the walk failed,
+   * or a name has no basename).
+   */
+  private headersNaming(file: string): Set<number> | 'any' | undefined {
+    if (this.lineFileNames === undefined) this.lineFileNames = this.walkLineHeaders();
+    const w = this.lineFileNames;
+    const base = lineFileBase(file);
+    if (!w || base === '' || w.inline.has('') || w.keysByBase.has('')) return 'any';
+    let hit = w.headersByBase.get(base);
+    if (hit === undefined) {
+      const keys = w.keysByBase.get(base);
+      const inline = w.inline.get(base);
+      if (!keys && !inline) hit = null;
+      else {
+        // Which headers name it: a second walk, only for names some header has.
+        const set = new Set<number>(inline);
+        if (keys) {
+          const buf = this.dwarf.sections.line!;
+          try {
+            for (let off = 0; off < buf.length; ) {
+              const header = off;
+              off = scanLineHeaderFileNames(buf, off, (kind, value) => {
+                if (kind !== 'string' && keys.has(kind === 'strp' ? -(value as number) - 1 : (value as number))) set.add(header);
+              });
+            }
+          } catch {
+            return 'any';
+          }
+        }
+        hit = set;
+      }
+      w.headersByBase.set(base, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  /**
+   * One walk through .debug_line collecting the file names of every header (null: the walk failed).
+   * Names given as .debug_line_str/.debug_str offsets (DWARF 5) are collected as distinct offsets and
+   * each decoded once: the answer to "does any header name X" costs no per-file bookkeeping.
+   */
+  private walkLineHeaders(): LineHeaderNames | null {
+    const buf = this.dwarf.sections.line;
+    if (!buf) return null;
+    try {
+      const inline = new Map<string, Set<number>>();
+      // Key: .debug_line_str offset, or -(.debug_str offset) - 1.
+      const keys = new Set<number>();
+      for (let off = 0; off < buf.length; ) {
+        const header = off;
+        const end = scanLineHeaderFileNames(buf, off, (kind, value) => {
+          if (kind === 'string') {
+            const b = lineFileBase(value as string);
+            let set = inline.get(b);
+            if (!set) inline.set(b, (set = new Set()));
+            set.add(header);
+          } else keys.add(kind === 'strp' ? -(value as number) - 1 : (value as number));
+        });
+        if (end <= off) throw new Error('no progress');
+        off = end;
+      }
+      const keysByBase = new Map<string, Set<number>>();
+      for (const key of keys) {
+        const strp = key < 0;
+        const sec = strp ? this.dwarf.sections.str : this.dwarf.sections.lineStr;
+        const name = strp ? '.debug_str' : '.debug_line_str';
+        if (!sec) throw new Error(`no ${name}`);
+        const b = lineFileBase(stringAt(sec, strp ? -key - 1 : key, name));
+        let set = keysByBase.get(b);
+        if (!set) keysByBase.set(b, (set = new Set()));
+        set.add(key);
+      }
+      return { inline, keysByBase, headersByBase: new Map() };
+    } catch {
+      return null;
+    }
   }
 
   // ---------------------------------------------------------------- prologue analysis (gdb, amd64)
@@ -411,6 +556,8 @@ export class SymbolFile {
 
   /** The per-unit symbol index (built by scanning the unit on first use). */
   unitIndex(unit: Unit): UnitIndex {
+    // A skeleton's DIEs are its split unit's: index that unit (FunctionInfo.unit is the split unit).
+    unit = unit.content;
     let i = this.unitIndexes.get(unit);
     if (!i) {
       i = indexUnit(unit);
@@ -420,6 +567,7 @@ export class SymbolFile {
   }
 
   private functionsOf(unit: Unit): FunctionInfo[] {
+    unit = unit.content;
     let f = this.unitFunctions.get(unit);
     if (!f) {
       f = this.unitIndex(unit).functions.map((x) => new FunctionInfo(x));
@@ -440,6 +588,7 @@ export class SymbolFile {
     };
     for (const unit of this.dwarf.units) {
       const ui = this.unitIndex(unit);
+      for (const tu of this.splitTypeUnits(unit)) for (const t of this.unitIndex(tu).types) addKeys(idx.typesByName, [t.name], t);
       if (!unit.isTypeUnit) {
         for (const f of this.functionsOf(unit)) {
           idx.functions.push(f);
@@ -457,6 +606,27 @@ export class SymbolFile {
     for (const unit of this.dwarf.typesUnits) for (const t of this.unitIndex(unit).types) addKeys(idx.typesByName, [t.name], t);
     this.nameIndex = idx;
     return idx;
+  }
+
+  /** Type units of the .dwo file holding a skeleton's split unit (gcc -gsplit-dwarf -fdebug-types-section). */
+  private splitTypeUnits(unit: Unit): Unit[] {
+    const split = unit.isTypeUnit ? undefined : unit.splitUnit();
+    if (!split) return [];
+    const d = split.dwarf;
+    if (this.seenSplitFiles.has(d)) return [];
+    this.seenSplitFiles.add(d);
+    return d.typeUnits();
+  }
+
+  private readonly seenSplitFiles = new Set<Dwarf>();
+
+  /**
+   * Loads the split units (.dwo/.dwp) of every skeleton unit now, as gdb does when it reads a
+   * program's symbols, and returns gdb's warnings for those not found ("Could not find DWO CU ...").
+   * Without it they are loaded when first needed.
+   */
+  loadSplitUnits(): string[] {
+    return this.dwarf.loadSplitUnits();
   }
 
   /** Every function with code, in unit order. */
@@ -623,6 +793,22 @@ function stripTemplateArgs(name: string): string {
     else if (depth === 0) out += c;
   }
   return out.startsWith('operator') ? name : out;
+}
+
+/** File names of an object's line-program headers (see SymbolFile.walkLineHeaders). */
+interface LineHeaderNames {
+  /** Basename -> headers naming it inline (DW_FORM_string, DWARF 2-4). */
+  inline: Map<string, Set<number>>;
+  /** Basename -> string-section keys with that basename. */
+  keysByBase: Map<string, Set<number>>;
+  /** Answers so far (null: no header names it). */
+  headersByBase: Map<string, Set<number> | null>;
+}
+
+/** The basename fileMatches compares ('' when a name has none, e.g. "dir/.."). */
+function lineFileBase(name: string): string {
+  const b = path.basename(path.normalize(name));
+  return b === '.' || b === '..' ? '' : b;
 }
 
 /** Does a user-supplied file name designate `full` (exact, same basename, or a trailing path)? */

@@ -45,7 +45,11 @@ export interface Member {
   /** For bit-fields: offset in bits from the start of the aggregate (little-endian numbering). */
   bitOffset?: number;
   artificial: boolean;
+  /** C++ access (DW_AT_accessibility, else DWARF's default for the containing type, as gdb decides it). */
+  access?: Access;
 }
+/** C++ member access. */
+export type Access = 'public' | 'private' | 'protected';
 export interface BaseClass {
   type: Type;
   offset?: number;
@@ -71,6 +75,8 @@ export interface StaticMember {
   die: Die;
   /** Number of (non-static) members declared before it, for printing in declaration order. */
   position: number;
+  /** C++ access, as Member.access. */
+  access?: Access;
 }
 export interface Enumerator {
   name: string;
@@ -244,10 +250,12 @@ export class TypeResolver {
       if (c.tag === DW_TAG.member || c.tag === DW_TAG.variable) {
         if (c.flag(DW_AT.declaration) || c.flag(DW_AT.external) || (c.tag === DW_TAG.variable && t.cplus)) {
           // static data member
-          if (c.name !== undefined) (t.statics ??= []).push({ name: c.name, type: this.target(c), die: c, position: t.members.length });
+          if (c.name !== undefined) (t.statics ??= []).push({ name: c.name, type: this.target(c), die: c, position: t.members.length, access: memberAccess(c, die) });
           continue;
         }
-        t.members.push(this.member(c, t.kind === 'union'));
+        const m = this.member(c, t.kind === 'union');
+        m.access = memberAccess(c, die);
+        t.members.push(m);
       } else if (c.tag === DW_TAG.inheritance) {
         t.bases.push({ type: this.target(c), offset: memberLocation(c), virtual: (c.num(DW_AT.virtuality) ?? 0) !== 0 });
       }
@@ -574,4 +582,18 @@ export function ptype(t: Type, indent = ''): string {
     return lines.join('\n');
   }
   return typeName(s);
+}
+
+/**
+ * A member's C++ access: DW_AT_accessibility (1 public, 2 protected, 3 private), else the default gdb's
+ * dwarf2_default_access_attribute gives: DWARF 2 public; DWARF 3+ private in a class, public in a
+ * struct or union.
+ */
+function memberAccess(c: Die, parent: Die): Access {
+  const a = c.num(DW_AT.accessibility);
+  if (a === 1) return 'public';
+  if (a === 2) return 'protected';
+  if (a === 3) return 'private';
+  if (c.unit.version < 3) return 'public';
+  return parent.tag === DW_TAG.class_type ? 'private' : 'public';
 }

@@ -105,6 +105,7 @@ export type StopReason =
   | 'outermost' // the return address is undefined in CFI (e.g. _start, thread start)
   | 'pc-zero'
   | 'max-frames'
+  | 'until' // the caller's `until` option ended the unwind
   | 'unreadable-memory'
   | 'stack-not-increasing'
   | 'no-unwind-info'
@@ -126,12 +127,18 @@ export interface UnwindOptions {
   noFramePointer?: boolean;
   /** Disable use of CFI (forces the frame-pointer/trampoline paths; for testing). */
   noCfi?: boolean;
+  /**
+   * Called with the frames so far after each new frame; true ends the unwind there (stop reason
+   * 'until'). The last frame's caller is then not computed (its `cfa` stays undefined).
+   */
+  until?: (frames: readonly Frame[]) => boolean;
 }
 
 const MAX_ADDR = 2 ** 47 * 512; // anything past 2^56 is certainly not a user address
+const MAX_ADDR_BIG = BigInt(MAX_ADDR);
 
 function toAddr(v: bigint | undefined): number | undefined {
-  if (v === undefined || v < 0n || v >= BigInt(MAX_ADDR)) return undefined;
+  if (v === undefined || v < 0n || v >= MAX_ADDR_BIG) return undefined;
   return Number(v);
 }
 
@@ -174,6 +181,7 @@ export function unwindDetailed(
     cur.module = mod;
     frames.push(cur);
     if (frames.length >= maxFrames) return { frames, stopReason: 'max-frames', warnings };
+    if (options.until?.(frames)) return { frames, stopReason: 'until', warnings };
 
     const step = unwindOne(cur, mem, mod, findModule, options, warnings);
     if ('stop' in step) return { frames, stopReason: step.stop, detail: step.detail, warnings };

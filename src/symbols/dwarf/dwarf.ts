@@ -10,6 +10,14 @@ import { Attribute, Encoding } from './forms';
 import { LineProgram } from './line';
 import { ArangeSet, Range, readAranges, readRangeList, readRngList } from './ranges';
 import { Die, Unit } from './unit';
+import { DWO_SECTION_NAMES, SplitLocator } from './split';
+
+export interface DwarfOptions {
+  /** The sections are those of a .dwo file or of one unit's contributions in a .dwp. */
+  splitFile?: boolean;
+  /** The file the sections come from (for messages). */
+  name?: string;
+}
 
 export interface DwarfSections {
   info?: Buffer;
@@ -48,29 +56,141 @@ const SECTION_NAMES: Record<keyof DwarfSections, string> = {
 };
 
 export class Dwarf {
-  /** Compilation, partial and skeleton units of .debug_info, plus DWARF 5 type units, in section order. */
-  readonly units: Unit[] = [];
-  /** DWARF 4 type units of .debug_types. */
-  readonly typesUnits: Unit[] = [];
-
+  private unitList?: Unit[];
+  private typesUnitList?: Unit[];
   private readonly abbrevCache = new Map<string, AbbrevTable>();
   private readonly strCache = new Map<Buffer, Map<number, string>>();
   private readonly lineCache = new Map<number, LineProgram>();
   private signatures?: Map<bigint, Unit>;
+  /** Finds the split units of skeleton units (set for a file opened by path, see fromElf). */
+  splitLocator?: SplitLocator;
+  /** Problems met while reading that do not stop it (gdb's warnings), e.g. a .dwo that was not found. */
+  readonly warnings: string[] = [];
+  /** Called with each new warning. */
+  onWarning?: (message: string) => void;
+  /** Sections of a split file (.dwo, or a .dwp contribution): its units are split units. */
+  readonly isSplitFile: boolean;
+  readonly name?: string;
+  private static splitFiles = 0;
+  private readonly keyPrefix: string;
 
-  constructor(readonly sections: DwarfSections) {
-    if (sections.info) this.readUnits(sections.info, '.debug_info', this.units);
-    if (sections.types) this.readUnits(sections.types, '.debug_types', this.typesUnits);
+  constructor(
+    readonly sections: DwarfSections,
+    opts: DwarfOptions = {},
+  ) {
+    this.isSplitFile = !!opts.splitFile;
+    this.name = opts.name;
+    this.keyPrefix = this.isSplitFile ? `dwo${++Dwarf.splitFiles}/` : '';
   }
 
-  /** The DWARF sections of an ELF file (compressed sections are inflated by ElfFile). */
+  /**
+   * The DWARF sections of an ELF file. Each section is read (and, when compressed, inflated by
+   * ElfFile) on first access, so a file whose DWARF is never consulted costs nothing but its headers.
+   */
   static fromElf(elf: ElfFile): Dwarf {
     const sections: DwarfSections = {};
     for (const [key, name] of Object.entries(SECTION_NAMES) as [keyof DwarfSections, string][]) {
-      const data = elf.sectionData(name);
-      if (data && data.length) sections[key] = data;
+      if (!elf.sectionByName(name) && !elf.sectionByName('.z' + name.slice(1))) continue;
+      let cached: Buffer | null | undefined;
+      Object.defineProperty(sections, key, {
+        enumerable: true,
+        get: () => {
+          if (cached === undefined) {
+            const data = elf.sectionData(name);
+            cached = data && data.length ? data : null;
+          }
+          return cached ?? undefined;
+        },
+      });
     }
-    return new Dwarf(sections);
+    const d = new Dwarf(sections, { name: elf.path });
+    d.splitLocator = new SplitLocator(elf.path);
+    return d;
+  }
+
+  /** The sections of a .dwo file (.debug_info.dwo, .debug_abbrev.dwo, ...). */
+  static fromDwo(elf: ElfFile): Dwarf {
+    const sections: DwarfSections = {};
+    for (const [key, name] of Object.entries(DWO_SECTION_NAMES) as [keyof DwarfSections, string][]) {
+      // gcc 12 -gsplit-dwarf -fdebug-types-section writes one .debug_info.dwo section per type unit
+      // (and one for the compilation unit) into the .dwo: they are read as one section, as a linker
+      // or dwp concatenates them (units only refer inside themselves or by signature).
+      const parts: Buffer[] = [];
+      elf.sections.forEach((sec, i) => {
+        if (sec.name !== name) return;
+        const data = elf.sectionDataAt(i);
+        if (data && data.length) parts.push(data);
+      });
+      if (parts.length) sections[key] = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    }
+    return new Dwarf(sections, { splitFile: true, name: elf.path });
+  }
+
+  /**
+   * The split unit named by skeleton unit `skel` of this file (see split.ts for where it is looked
+   * for), linked to its skeleton; undefined, with gdb's warning recorded, when it is not found.
+   */
+  loadSplitUnit(skel: Unit): Unit | undefined {
+    let split: Unit | undefined;
+    let problem: string | undefined;
+    try {
+      split = this.splitLocator?.find(skel);
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+    if (split) {
+      split.skeleton = skel;
+      return split;
+    }
+    const id = skel.splitId;
+    const msg =
+      `Could not find DWO CU ${skel.dwoName ?? '?'}(0x${(id ?? 0n).toString(16)}) referenced by CU at offset 0x${skel.offset.toString(16)}` +
+      ` [in module ${this.name ?? '?'}]${problem ? `: ${problem}` : ''}`;
+    this.warn(msg);
+    return undefined;
+  }
+
+  warn(message: string): void {
+    if (this.warnings.includes(message)) return;
+    this.warnings.push(message);
+    this.onWarning?.(message);
+  }
+
+  /**
+   * Loads the split unit of every skeleton unit now (gdb reads them when it reads the program's
+   * symbols); returns the warnings for those not found.
+   */
+  loadSplitUnits(): string[] {
+    const before = this.warnings.length;
+    for (const u of this.units) if (!u.isTypeUnit) u.splitUnit();
+    return this.warnings.slice(before);
+  }
+
+  /** Compilation, partial and skeleton units of .debug_info, plus DWARF 5 type units, in section order (headers read on first use). */
+  get units(): Unit[] {
+    if (!this.unitList) {
+      const list: Unit[] = [];
+      const info = this.sections.info;
+      if (info) this.readUnits(info, '.debug_info', list);
+      this.unitList = list;
+    }
+    return this.unitList;
+  }
+
+  /** DWARF 4 type units of .debug_types. */
+  get typesUnits(): Unit[] {
+    if (!this.typesUnitList) {
+      const list: Unit[] = [];
+      const types = this.sections.types;
+      if (types) this.readUnits(types, '.debug_types', list);
+      this.typesUnitList = list;
+    }
+    return this.typesUnitList;
+  }
+
+  /** Whether the unit headers have been read (they are read on first use of `units`). */
+  get unitsRead(): boolean {
+    return this.unitList !== undefined;
   }
 
   get hasInfo(): boolean {
@@ -81,6 +201,7 @@ export class Dwarf {
     let off = 0;
     while (off < buf.length) {
       const u = new Unit(this, buf, section, off);
+      u.key = this.keyPrefix + (section === '.debug_types' ? 't' : '') + off;
       out.push(u);
       off = u.end;
     }
@@ -167,6 +288,8 @@ export class Dwarf {
 
   /** The line program of a unit (DW_AT_stmt_list), header parsed now and rows decoded on demand. */
   lineProgram(unit: Unit): LineProgram | undefined {
+    // A split unit's line program is its skeleton's, in the program's .debug_line.
+    if (unit.skeleton) return unit.skeleton.dwarf.lineProgram(unit.skeleton);
     const off = unit.stmtList;
     const buf = this.sections.line;
     if (off === undefined || !buf) return undefined;
@@ -209,13 +332,17 @@ export class Dwarf {
     const v = attr.value as number;
     const ctx = { addressSize: unit.addressSize, offsetSize: unit.offsetSize, lowPc: base, addrx: (i: number, at: number) => unit.addrx(i, at) };
     if (unit.version >= 5) {
-      const buf = this.sections.rnglists;
+      // A split unit's lists are in its own .debug_rnglists.dwo.
+      const buf = unit.dwarf.sections.rnglists;
       if (!buf) throw new DwarfError('DW_AT_ranges without a .debug_rnglists section', unit.section, unit.offset);
       const offset = attr.form === DW_FORM.rnglistx ? unit.rnglistOffset(v) : v;
       return readRngList(buf, offset, ctx);
     }
-    const buf = this.sections.ranges;
+    // DWARF 4 split units (GNU): the lists are in the program's .debug_ranges, at offsets relative to
+    // the skeleton's DW_AT_GNU_ranges_base.
+    const skel = unit.skeleton;
+    const buf = skel ? skel.dwarf.sections.ranges : unit.dwarf.sections.ranges;
     if (!buf) throw new DwarfError('DW_AT_ranges without a .debug_ranges section', unit.section, unit.offset);
-    return readRangeList(buf, v, ctx);
+    return readRangeList(buf, skel ? v + (skel.rnglistsBase ?? 0) : v, ctx);
   }
 }

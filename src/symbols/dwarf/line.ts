@@ -3,7 +3,7 @@
 import * as path from 'path';
 import { DwarfError, Reader, stringAt } from '../reader';
 import { DW_FORM, DW_LNCT, DW_LNE, DW_LNS } from './constants';
-import { Attribute, FormContext, readAttr } from './forms';
+import { Attribute, FormContext, formFixedSize, readAttr, skipForm } from './forms';
 
 export interface LineFileEntry {
   /** The name as recorded (may be relative to its directory). */
@@ -431,4 +431,76 @@ export function* linePrograms(buf: Buffer, ctx: LineContext = {}): Generator<Lin
     if (p.header.end <= off) throw new DwarfError('line program does not advance', SECTION, off);
     off = p.header.end;
   }
+}
+
+/** How a header records a file name: inline, or as an offset into .debug_str / .debug_line_str. */
+export type LineFileNameKind = 'string' | 'strp' | 'line_strp';
+
+/**
+ * Reads only the file names of the line-program header at `offset` (for a quick "which files does this
+ * object name" scan of a whole .debug_line): `visit(kind, value)` gets the name for 'string', else the
+ * string-section offset, so a name shared by many headers is decoded once by the caller. Returns the
+ * offset just past the program. Throws DwarfError on malformed headers, and for name forms that need
+ * the owning unit (strx).
+ */
+export function scanLineHeaderFileNames(buf: Buffer, offset: number, visit: (kind: LineFileNameKind, value: string | number) => void): number {
+  const r = new Reader(buf, SECTION, offset);
+  const length = r.initialLength();
+  const end = r.pos + length;
+  if (end > buf.length) throw r.error(`line program length 0x${length.toString(16)} runs past the end of the section`, offset);
+  r.end = end;
+  const version = r.u16();
+  if (version < 2 || version > 5) throw r.error(`unsupported line table version ${version}`, offset);
+  let addressSize = 8;
+  if (version >= 5) {
+    addressSize = r.u8();
+    if (r.u8() !== 0) throw r.error('segment selectors are not supported', r.pos - 1);
+  }
+  r.offset(); // header_length
+  r.skip(version >= 4 ? 5 : 4); // minimum_instruction_length [maximum_operations_per_instruction] default_is_stmt line_base line_range
+  const opcodeBase = r.u8();
+  if (opcodeBase > 0) r.skip(opcodeBase - 1);
+  if (version < 5) {
+    while (r.cstring() !== '');
+    for (;;) {
+      const name = r.cstring();
+      if (name === '') break;
+      visit('string', name);
+      r.uleb();
+      r.uleb();
+      r.uleb();
+    }
+    return end;
+  }
+  const enc = { version: 5, addressSize, offsetSize: r.offsetSize };
+  const dirFormats = readEntryFormats(r);
+  const dirCount = r.uleb();
+  for (let i = 0; i < dirCount; i++) for (const f of dirFormats) skipForm(r, f.form, enc);
+  const fileFormats = readEntryFormats(r);
+  // Per field: -1 = the path, else its fixed size (or -2: variable, skipped form by form).
+  const n = fileFormats.length;
+  const sizes = new Int32Array(n);
+  let pathForm = -1;
+  for (let j = 0; j < n; j++) {
+    const f = fileFormats[j];
+    if (f.type === DW_LNCT.path) {
+      sizes[j] = -1;
+      pathForm = f.form;
+      if (pathForm !== DW_FORM.string && pathForm !== DW_FORM.line_strp && pathForm !== DW_FORM.strp) throw r.error(`DW_LNCT_path with form 0x${pathForm.toString(16)} needs its unit`, r.pos);
+    } else {
+      const size = formFixedSize(f.form, enc);
+      sizes[j] = size >= 0 ? size : -2;
+    }
+  }
+  const fileCount = r.uleb();
+  for (let i = 0; i < fileCount; i++) {
+    for (let j = 0; j < n; j++) {
+      const size = sizes[j];
+      if (size >= 0) r.skip(size);
+      else if (size === -2) skipForm(r, fileFormats[j].form, enc);
+      else if (pathForm === DW_FORM.string) visit('string', r.cstring());
+      else visit(pathForm === DW_FORM.line_strp ? 'line_strp' : 'strp', r.offset());
+    }
+  }
+  return end;
 }

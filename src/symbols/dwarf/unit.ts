@@ -30,6 +30,17 @@ export class Unit implements FormContext {
   private bases?: { strOffsets?: number; addr?: number; rnglists?: number; loclists?: number };
   private rootCache?: Die;
   private rootEntryCache?: Die;
+  /** Skeleton units: the split unit from the .dwo/.dwp (null: not found). */
+  private splitCache?: Unit | null;
+  private skeletonFlag?: boolean;
+  /**
+   * Split units (from a .dwo or .dwp): the skeleton unit of the executable that names this one. It
+   * supplies what the split unit does not carry: .debug_addr and DW_AT_addr_base, the line program
+   * (DW_AT_stmt_list), the base address (DW_AT_low_pc) and, for DWARF 4, DW_AT_GNU_ranges_base.
+   */
+  skeleton?: Unit;
+  /** Distinguishes units of different files that share offsets (split units all start at 0). */
+  key = '';
 
   constructor(
     readonly dwarf: Dwarf,
@@ -129,19 +140,81 @@ export class Unit implements FormContext {
     return this.loadBases().strOffsets ?? (this.version >= 5 ? (this.offsetSize === 8 ? 16 : 8) : 0);
   }
 
-  /** DW_AT_addr_base (defaults to just past the .debug_addr header for DWARF 5). */
+  /** DW_AT_addr_base (defaults to just past the .debug_addr header for DWARF 5); a split unit's is its skeleton's. */
   get addrBase(): number {
+    if (this.skeleton) return this.skeleton.addrBase;
     return this.loadBases().addr ?? (this.version >= 5 ? (this.offsetSize === 8 ? 16 : 8) : 0);
   }
 
-  /** DW_AT_rnglists_base, if present. */
+  /** DW_AT_rnglists_base, if present (DWARF 4 split units: the skeleton's DW_AT_GNU_ranges_base). */
   get rnglistsBase(): number | undefined {
+    if (this.skeleton && this.version < 5) return this.skeleton.rnglistsBase;
     return this.loadBases().rnglists;
   }
 
-  /** DW_AT_loclists_base, if present. */
+  /**
+   * DW_AT_loclists_base, if present. A DWARF 5 split unit has none: its DW_FORM_loclistx indices
+   * count from the first offset entry of .debug_loclists.dwo (just past the header).
+   */
   get loclistsBase(): number | undefined {
-    return this.loadBases().loclists;
+    const b = this.loadBases().loclists;
+    if (b === undefined && this.isSplit && this.version >= 5) return this.offsetSize === 8 ? 20 : 12;
+    return b;
+  }
+
+  /** A split unit (DW_UT_split_compile/split_type, or a DWARF 4 unit read from a .dwo/.dwp). */
+  get isSplit(): boolean {
+    return this.unitType === DW_UT.split_compile || this.unitType === DW_UT.split_type || this.dwarf.isSplitFile;
+  }
+
+  /** DWARF 4 split units use the DW_LLE_GNU_* location-list kinds of .debug_loc.dwo. */
+  get gnuSplit(): boolean {
+    return this.version < 5 && this.isSplit;
+  }
+
+  /**
+   * A skeleton unit: DW_UT_skeleton (DWARF 5), or a DWARF 4 compilation unit with DW_AT_GNU_dwo_name
+   * (gcc's pre-standard split DWARF). Its DIEs are those of the split unit it names.
+   */
+  get isSkeleton(): boolean {
+    if (this.skeletonFlag === undefined) {
+      if (this.unitType === DW_UT.skeleton) this.skeletonFlag = true;
+      else if (this.version < 5 && this.section === '.debug_info' && !this.dwarf.isSplitFile) this.skeletonFlag = this.rootEntry().has(DW_AT.GNU_dwo_name);
+      else this.skeletonFlag = false;
+    }
+    return this.skeletonFlag;
+  }
+
+  /** DW_AT_dwo_name (DW_AT_GNU_dwo_name) of a skeleton unit. */
+  get dwoName(): string | undefined {
+    const e = this.rootEntry();
+    const v = e.value(DW_AT.dwo_name) ?? e.value(DW_AT.GNU_dwo_name);
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  /** The id shared by a skeleton and its split unit: the header's (DWARF 5) or DW_AT_GNU_dwo_id (DWARF 4). */
+  get splitId(): bigint | undefined {
+    if (this.dwoId !== undefined) return this.dwoId;
+    const v = this.rootEntry().value(DW_AT.GNU_dwo_id);
+    return typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : undefined;
+  }
+
+  /**
+   * The split unit of a skeleton, loaded on first use from its .dwo (or the program's .dwp), as gdb
+   * finds them; undefined when this is not a skeleton or the split unit was not found (a warning is
+   * recorded on the Dwarf, see Dwarf.warnings).
+   */
+  splitUnit(): Unit | undefined {
+    if (this.splitCache === undefined) {
+      this.splitCache = null;
+      if (this.isSkeleton) this.splitCache = this.dwarf.loadSplitUnit(this) ?? null;
+    }
+    return this.splitCache ?? undefined;
+  }
+
+  /** The unit holding the DIEs: a skeleton's split unit when it was found, else this unit. */
+  get content(): Unit {
+    return this.splitUnit() ?? this;
   }
 
   // ---- FormContext ----
@@ -170,6 +243,7 @@ export class Unit implements FormContext {
 
   /** The address of DW_FORM_addrx* index `index` (via DW_AT_addr_base). `at` locates errors. */
   addrx(index: number, at = this.offset): number {
+    if (this.skeleton) return this.skeleton.addrx(index, at);
     const a = this.dwarf.sections.addr;
     if (!a) throw new DwarfError('address index without a .debug_addr section', this.section, at);
     const pos = this.addrBase + index * this.addressSize;
@@ -196,7 +270,10 @@ export class Unit implements FormContext {
 
   // ---- Root DIE attributes ----
 
-  /** The unit's root DIE (DW_TAG_compile_unit, partial_unit, type_unit or skeleton_unit). */
+  /**
+   * The unit's root DIE (DW_TAG_compile_unit, partial_unit, type_unit or skeleton_unit). A skeleton's
+   * DIEs (root(), dies(), dieAt(), scan()) are its own; those of the program unit are `content`'s.
+   */
   root(): Die {
     if (!this.rootCache) this.rootCache = this.dies()[0] ?? this.readDie(this.dataStart);
     return this.rootCache;
@@ -212,6 +289,7 @@ export class Unit implements FormContext {
   /** The unit's base address (DW_AT_low_pc of the root DIE, 0 if absent). */
   get lowPc(): number {
     const v = this.rootEntry().value(DW_AT.low_pc);
+    if (typeof v !== 'number' && this.skeleton) return this.skeleton.lowPc;
     return typeof v === 'number' ? v : 0;
   }
 
@@ -220,27 +298,32 @@ export class Unit implements FormContext {
     return this.lowPc;
   }
 
+  /** DW_AT_name (a skeleton's comes from its split unit). */
   get name(): string | undefined {
-    return this.rootEntry().name;
+    return this.rootEntry().name ?? (this.isSkeleton ? this.splitUnit()?.name : undefined);
   }
 
   get compDir(): string | undefined {
     const v = this.rootEntry().value(DW_AT.comp_dir);
+    if (typeof v !== 'string' && this.skeleton) return this.skeleton.compDir;
     return typeof v === 'string' ? v : undefined;
   }
 
   get producer(): string | undefined {
     const v = this.rootEntry().value(DW_AT.producer);
+    if (typeof v !== 'string' && this.isSkeleton) return this.splitUnit()?.producer;
     return typeof v === 'string' ? v : undefined;
   }
 
   get language(): number | undefined {
     const v = this.rootEntry().value(DW_AT.language);
+    if (typeof v !== 'number' && this.isSkeleton) return this.splitUnit()?.language;
     return typeof v === 'number' ? v : undefined;
   }
 
-  /** Offset of the unit's line program in .debug_line (DW_AT_stmt_list). */
+  /** Offset of the unit's line program in .debug_line (DW_AT_stmt_list; a split unit's is its skeleton's). */
   get stmtList(): number | undefined {
+    if (this.skeleton) return this.skeleton.stmtList;
     const v = this.rootEntry().value(DW_AT.stmt_list);
     return typeof v === 'number' ? v : undefined;
   }
@@ -479,9 +562,16 @@ export class Die {
     const i = this.abbrev.indexOf(name);
     if (i < 0) return undefined;
     if (this.attrCache) return this.attrCache[i];
-    if (this.abbrev.fixedOffsets[i] >= 0) return readAttrAt(this.unit, this.abbrev, this.attrStart, i);
+    if (this.abbrev.fixedOffsets[i] >= 0) {
+      // One attribute decoded alone (no need to decode the others), kept: a variable's location and
+      // type are asked for at every stop.
+      const one = (this.attrOne ??= new Array<Attribute | undefined>(this.abbrev.attrs.length));
+      return (one[i] ??= readAttrAt(this.unit, this.abbrev, this.attrStart, i));
+    }
     return this.attributes()[i];
   }
+
+  private attrOne?: (Attribute | undefined)[];
 
   value(name: number): AttrValue | undefined {
     return this.attr(name)?.value;
