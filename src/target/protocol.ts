@@ -32,7 +32,8 @@ type StopEventBody =
   | { kind: 'entry'; pid: number; tid: number; pc: number; threads: ThreadNote[] }
   | { kind: 'breakpoint'; pid: number; tid: number; pc: number; threads: ThreadNote[] }
   | { kind: 'step'; pid: number; tid: number; pc: number; threads: ThreadNote[] }
-  | { kind: 'watchpoint'; pid: number; tid: number; pc: number; dr6: number; threads: ThreadNote[] }
+  /** addrs: start addresses of the read/write debug-register slots whose DR6 bit is set (which watch fired). */
+  | { kind: 'watchpoint'; pid: number; tid: number; pc: number; dr6: number; addrs?: number[]; threads: ThreadNote[] }
   | {
       kind: 'signal';
       pid: number;
@@ -75,6 +76,19 @@ export interface BreakpointInfo {
   orig: number;
 }
 
+/** What Tracer.stepOver / Inferior.stepOver answer (see there). */
+export interface StepOverResult {
+  event: StopEvent;
+  /** The last instruction executed before the pc left the range (or the call stepped over). */
+  prevPc: number;
+  /** Instructions single-stepped (not counting the calls run over). */
+  steps: number;
+  /** Calls run over. */
+  calls: number;
+  /** Set when the stop came from running over a call: its return address and the stack pointer back there. */
+  over?: { ra: number; minSp: number; reached: boolean };
+}
+
 export interface WorkerError {
   name: string;
   message: string;
@@ -92,6 +106,18 @@ export type Request =
   | { op: 'step'; pid: number; tid: number; signal?: number }
   | { op: 'stepMany'; pid: number; tid: number; count: number }
   | { op: 'stepRange'; pid: number; tid: number; start: number; end: number; stopAt: number[]; maxSteps: number }
+  | { op: 'stepWatch'; pid: number; tid: number; ranges: { addr: number; len: number }[]; stopAt: number[]; maxSteps: number; signal?: number; within?: [number, number] }
+  | {
+      op: 'stepOver';
+      pid: number;
+      tid: number;
+      start: number;
+      end: number;
+      stopAt: number[];
+      maxSteps: number;
+      frameCfa?: number;
+      temporary?: number[];
+    }
   | { op: 'setBreakpoint'; pid: number; addr: number; ignoreCount?: number; hardware?: boolean | 'auto' }
   | { op: 'removeBreakpoint'; pid: number; addr: number }
   | { op: 'breakpoints'; pid: number }
@@ -99,6 +125,8 @@ export type Request =
   | { op: 'setRegs'; tid: number; regs: Uint8Array }
   | { op: 'getFpRegs'; tid: number }
   | { op: 'setFpRegs'; tid: number; regs: Uint8Array }
+  | { op: 'getXState'; tid: number }
+  | { op: 'setXState'; tid: number; regs: Uint8Array }
   | { op: 'readMemory'; pid: number; addr: number; len: number }
   | { op: 'writeMemory'; pid: number; addr: number; data: Uint8Array }
   | { op: 'threads'; pid: number }
@@ -171,5 +199,16 @@ export const SHARED = {
   STOPS_IN_FLIGHT: 0,
   /** Set by pause(); cleared by the tracer when it reports any stop. */
   PAUSE_WANTED: 1,
-  SIZE: 2,
+  /**
+   * CPU pinning of a running inferior (see RUN_STATE): the tracer sets RUNNING when it continues a
+   * pinned inferior; the main thread, when the continue has not come back after a few ms, moves it to
+   * UNPINNING, spreads the inferior's threads over all CPUs, then sets UNPINNED; the tracer, at the stop,
+   * pins them again before it single-steps anything.
+   */
+  RUN_STATE: 2,
+  /** The process RUN_STATE is about. */
+  RUN_PID: 3,
+  SIZE: 4,
 } as const;
+
+export const RUN_STATE = { IDLE: 0, RUNNING: 1, UNPINNED: 2, UNPINNING: 3 } as const;

@@ -11,6 +11,9 @@
 // - 'record' (the live program): at the seccomp stop the arguments are kept; the tracer resumes with
 //   PTRACE_SYSCALL; at the exit stop rax and the bytes the call wrote into the program's buffers are
 //   appended to the log.
+//   A call interrupted by a stop or signal (-ERESTART* at its exit) is logged once, with the result of its
+//   restart (the same syscall instruction again, or restart_syscall, which the filter traces too), or
+//   with EINTR when a signal handler ended it (docs/reverse.md, "Pausing a program blocked in a system call").
 // - 'replay' (a copy resumed from a checkpoint): at the seccomp stop the call is compared with the next
 //   log entry (number and arguments: a mismatch is a divergence, reported as an error, never ignored),
 //   then emulated: orig_rax = -1 skips it, rax and the buffers get the recorded values. A few calls are
@@ -404,7 +407,7 @@ export function buildFilter(nrs: number[]): Buffer {
 
 /** The live program's filter: every recorded call (and write-type calls too when writes are recorded). */
 export function liveFilter(recordWrites = false): Buffer {
-  return buildFilter([...RECORDED.map((s) => s.nr), ...(recordWrites ? WRITES.map((w) => w.nr) : [])]);
+  return buildFilter([...RECORDED.map((s) => s.nr), SYS_RESTART_SYSCALL, ...(recordWrites ? WRITES.map((w) => w.nr) : [])]);
 }
 
 /** The filter added to replay copies: the write-type calls (the recorded ones are traced already). */
@@ -499,17 +502,40 @@ interface Pending {
   index?: number;
 }
 
+/** A recorded call that returned -ERESTART* at its exit: the kernel restarts it, or the program gets EINTR. */
+interface Interrupted {
+  p: Pending;
+  /** The -ERESTART* value (positive). */
+  errno: bigint;
+  /** rip after the syscall instruction (a re-execution enters the kernel at the same pc). */
+  pc: number;
+  /** What the call had written when it was interrupted (nanosleep's remaining time): logged if it ends in EINTR. */
+  out: { addr: number; data: Buffer }[];
+}
+
 interface ProcState {
   mode: 'record' | 'replay';
   log: SyscallLog;
   cursor: number;
   recordWrites: boolean;
   pending?: Pending;
+  /** record: the last recorded call was interrupted and not yet resolved (see onSeccomp, onExit). */
+  interrupted?: Interrupted;
   suppressedWrites: number;
   broken?: string;
 }
 
 const RESTART_ERRNOS = new Set([512n, 513n, 514n, 516n]); // ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK
+const ERESTARTNOHAND = 514n;
+const ERESTART_RESTARTBLOCK = 516n;
+const EINTR = 4n;
+/**
+ * restart_syscall: how the kernel resumes a call interrupted with -ERESTART_RESTARTBLOCK (nanosleep,
+ * clock_nanosleep, poll with a timeout, ...) when no signal handler runs: rip goes back to the syscall
+ * instruction with rax = 219, and the call's own continuation (restart_block) runs with the time left.
+ * The live filter traces it so that its result is recorded as the interrupted call's.
+ */
+export const SYS_RESTART_SYSCALL = 219;
 const MAP_FIXED = 0x10n;
 const MAP_FIXED_NOREPLACE = 0x100000n;
 const MREMAP_MAYMOVE = 1n;
@@ -629,12 +655,33 @@ export class SyscallRecorder {
     this.access.getRegs(tid, r);
     const nr = Number(r.readBigInt64LE(gprOffset('orig_rax')));
     const args = ARG_REGS.map((name) => r.readBigUInt64LE(gprOffset(name)));
+    const pc = Number(r.readBigUInt64LE(gprOffset('rip')));
     const mem = this.access.memory(pid);
     const ctx: CallCtx = { args, mem };
     const spec = RECORDED_BY_NR.get(nr);
     const write = WRITES_BY_NR.get(nr);
     if (s.mode === 'record') {
+      const held = s.interrupted;
+      if (nr === SYS_RESTART_SYSCALL) {
+        // The kernel resuming a call interrupted with -ERESTART_RESTARTBLOCK, at its own syscall
+        // instruction: its result is the interrupted call's result (one log entry, the original call).
+        if (held && held.errno === ERESTART_RESTARTBLOCK && held.pc === pc) {
+          s.interrupted = undefined;
+          s.pending = { ...held.p, phase: 'record' };
+          return resumeExit;
+        }
+        return resumeDone; // the continuation of a call that is not recorded
+      }
       if (!spec && !(write && s.recordWrites)) return resumeDone;
+      if (held) {
+        s.interrupted = undefined;
+        // The same call entered again at the same instruction: the kernel re-executing it after
+        // -ERESTARTSYS/-ERESTARTNOHAND/-ERESTARTNOINTR (rip rewound by 2). Only this attempt is logged.
+        // Anything else: the interrupted call ended there (a signal handler ran), see settle().
+        const again =
+          held.errno !== ERESTART_RESTARTBLOCK && held.p.nr === nr && held.pc === pc && held.p.args.every((a, i) => a === args[i]);
+        if (!again) this.settle(s, held);
+      }
       if (spec?.entry) ctx.state = spec.entry(ctx);
       s.pending = { spec, nr, args, ctx, phase: 'record' };
       return resumeExit;
@@ -646,6 +693,7 @@ export class SyscallRecorder {
       this.skip(tid, write.result(ctx));
       return resumeDone;
     }
+    if (nr === SYS_RESTART_SYSCALL) return this.replayRestart(s, pid, tid, args, resumeDone);
     if (!spec && !write) return resumeDone;
     const idx = s.cursor;
     const e = s.log.entries[idx];
@@ -726,7 +774,8 @@ export class SyscallRecorder {
 
   /**
    * The call of a pending entry has completed (its syscall-exit stop, or the single-step report after
-   * the syscall instruction). Returns false when it must be forgotten (interrupted: it will restart).
+   * the syscall instruction). An -ERESTART* exit is not a result: the call is held until it is
+   * restarted or ends in EINTR (onSeccomp, settle).
    */
   onExit(pid: number, tid: number): void {
     const s = this.procs.get(pid);
@@ -738,19 +787,14 @@ export class SyscallRecorder {
     const ret = BigInt.asIntN(64, r.readBigUInt64LE(gprOffset('rax')));
     const pc = Number(r.readBigUInt64LE(gprOffset('rip')));
     if (p.phase === 'record') {
-      if (RESTART_ERRNOS.has(-ret)) return; // interrupted: the kernel restarts it, and we record that
-      const regions = ret >= 0n && p.spec?.outputs ? p.spec.outputs(p.ctx, ret) : [];
-      const out: { addr: number; data: Buffer }[] = [];
-      for (const reg of regions) {
-        if (reg.len <= 0 || reg.addr === 0) continue;
-        const data = Buffer.alloc(Math.min(reg.len, 64 << 20));
-        try {
-          p.ctx.mem.read(reg.addr, data);
-        } catch {
-          continue;
-        }
-        out.push({ addr: reg.addr, data });
+      if (RESTART_ERRNOS.has(-ret)) {
+        // Interrupted (a pause of ours, a signal): not its result. The kernel restarts it (the same
+        // syscall instruction again, or restart_syscall), and that attempt's result is logged; or a
+        // signal handler runs and the program gets EINTR (settle()).
+        s.interrupted = { p, errno: -ret, pc, out: this.capture(p, -EINTR) };
+        return;
       }
+      const out = ret >= 0n ? this.capture(p, ret) : [];
       s.log.push({ nr: p.nr, args: p.args, ret, out, pc });
       if ((p.nr === 56 && (p.args[0] & 0x10000n) !== 0n) || p.nr === 435) this.noteThread(pid);
       return;
@@ -772,6 +816,62 @@ export class SyscallRecorder {
       r.writeBigUInt64LE(BigInt.asUintN(64, p.setRet), gprOffset('rax'));
       this.access.setRegs(tid, r);
     }
+  }
+
+  /** The bytes the call wrote into the program, given its result. */
+  private capture(p: Pending, ret: bigint): { addr: number; data: Buffer }[] {
+    const regions = p.spec?.outputs ? p.spec.outputs(p.ctx, ret) : [];
+    const out: { addr: number; data: Buffer }[] = [];
+    for (const reg of regions) {
+      if (reg.len <= 0 || reg.addr === 0) continue;
+      const data = Buffer.alloc(Math.min(reg.len, 64 << 20));
+      try {
+        p.ctx.mem.read(reg.addr, data);
+      } catch {
+        continue;
+      }
+      out.push({ addr: reg.addr, data });
+    }
+    return out;
+  }
+
+  /**
+   * An interrupted call that was not restarted before the program's next recorded call. After
+   * -ERESTARTNOHAND or -ERESTART_RESTARTBLOCK that means a signal handler ran and the call returned
+   * EINTR: logged so. After -ERESTARTSYS (restarted after a handler installed with SA_RESTART, EINTR
+   * without) or -ERESTARTNOINTR (always restarted) the restart is still to come and is logged when it
+   * happens: nothing now.
+   */
+  private settle(s: ProcState, held: Interrupted): void {
+    if (held.errno !== ERESTARTNOHAND && held.errno !== ERESTART_RESTARTBLOCK) return;
+    s.log.push({ nr: held.p.nr, args: held.p.args, ret: -EINTR, out: held.out, pc: held.pc });
+  }
+
+  /**
+   * Replay: restart_syscall in a copy resumed from a checkpoint taken while a call was interrupted with
+   * -ERESTART_RESTARTBLOCK (the copy's resume restarts it). Its log entry is the interrupted call's:
+   * the registers still hold that call's arguments (the kernel changed only rax and rip), compared as
+   * for any call, then it is emulated.
+   */
+  private replayRestart(s: ProcState, pid: number, tid: number, args: bigint[], resumeDone: number): number {
+    const idx = s.cursor;
+    const e = s.log.entries[idx];
+    if (!e) {
+      throw new ReplayDivergenceError(
+        `Replay went past the end of the recorded history: restart_syscall at system call #${idx} was never recorded.`,
+      );
+    }
+    const argc = RECORDED_BY_NR.get(e.nr)?.argc ?? 6;
+    if (e.args.slice(0, argc).some((a, i) => a !== args[i])) {
+      throw new ReplayDivergenceError(
+        `Replay diverged from the recording at system call #${idx}: the program resumed an interrupted ${callText(e.nr, args, argc)} ` +
+          `where the recording has ${callText(e.nr, e.args, argc)}.`,
+      );
+    }
+    s.cursor++;
+    this.writeOut(pid, e);
+    this.skip(tid, e.ret);
+    return resumeDone;
   }
 
   private skip(tid: number, ret: bigint): void {

@@ -1,18 +1,21 @@
 // The main-thread side of the target layer: an async API over the tracer worker. Nothing here blocks;
 // ptrace happens only on the worker. Pausing a running inferior is done from here with a signal (kill
 // works from any thread), which the tracer recognises as ours and never delivers to the program.
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { FpRegisters, kill as sysKill, ProcessMemory, Registers, SIGNALS, signalNumber } from '../ptrace';
+import { cpuAffinity, FpRegisters, XState, kill as sysKill, ProcessMemory, Registers, setAffinity, SIGNALS, signalNumber } from '../ptrace';
 import { TargetError } from './errors';
 import {
   BreakpointInfo,
   LaunchOptions,
   Request,
   ResponseMessage,
+  RUN_STATE,
   SHARED,
   SignalPolicy,
+  StepOverResult,
   StopEvent,
   ThreadInfo,
   WorkerError,
@@ -43,8 +46,17 @@ export class TracerRequestError extends Error {
   }
 }
 
+/** A continue that has not come back after this long runs unpinned (see SHARED.RUN_STATE). */
+const UNPIN_DELAY_MS = 5;
+
+const noop = (): void => undefined;
+
+const PAGE = 4096;
+/** At most this many pages cached per stop (1 MiB). */
+const MAX_CACHED_PAGES = 256;
+
 /** Requests that cannot change a thread's registers (everything else drops the register cache). */
-const READ_ONLY_OPS = new Set<string>(['ping', 'getRegs', 'getFpRegs', 'readMemory', 'threads', 'breakpoints', 'setBreakpoint', 'removeBreakpoint', 'setSignalPolicy']);
+const READ_ONLY_OPS = new Set<string>(['ping', 'getRegs', 'getFpRegs', 'getXState', 'readMemory', 'threads', 'breakpoints', 'setBreakpoint', 'removeBreakpoint', 'setSignalPolicy']);
 
 function workerScript(): string {
   // Compiled layout: dist/src/target/tracer-worker.js next to this file.
@@ -70,11 +82,53 @@ export class Tracer {
     this.shared = new Int32Array(new SharedArrayBuffer(SHARED.SIZE * 4));
     let cpu: number | undefined;
     if (options.pin !== false) cpu = typeof options.pin === 'number' ? options.pin : os.cpus().length - 1;
+    if (cpu !== undefined) {
+      try {
+        const mine = cpuAffinity(0);
+        if (mine.length > 1) this.spreadCpus = mine;
+      } catch {
+        /* no spreading: long runs stay pinned */
+      }
+    }
     this.worker = new Worker(workerScript(), { workerData: { shared: this.shared.buffer, cpu } });
     this.worker.unref();
     this.worker.on('message', (m: ResponseMessage) => this.onMessage(m));
     this.worker.on('error', (e) => this.onWorkerGone(e));
     this.worker.on('exit', (code) => this.onWorkerGone(new Error(`tracer worker exited (code ${code})`)));
+  }
+
+  /** CPUs a long-running pinned inferior is spread over (the debugger's own affinity); undefined: never. */
+  private readonly spreadCpus: number[] | undefined;
+
+  /**
+   * For a request that runs the inferior: after UNPIN_DELAY_MS without an answer, spread the inferior's
+   * threads over all CPUs (see SHARED.RUN_STATE; the tracer pins them again at the stop). Returns the
+   * function that cancels it (call it with the answer).
+   */
+  unpinLater(pid: number): () => void {
+    if (!this.spreadCpus) return noop;
+    const timer = setTimeout(() => this.unpin(pid), UNPIN_DELAY_MS);
+    return () => clearTimeout(timer);
+  }
+
+  private unpin(pid: number): void {
+    const f = this.shared;
+    if (Atomics.load(f, SHARED.RUN_PID) !== pid) return;
+    if (Atomics.compareExchange(f, SHARED.RUN_STATE, RUN_STATE.RUNNING, RUN_STATE.UNPINNING) !== RUN_STATE.RUNNING) return;
+    try {
+      for (const name of fs.readdirSync(`/proc/${pid}/task`)) {
+        try {
+          setAffinity(Number(name), this.spreadCpus!);
+        } catch {
+          /* exited meanwhile */
+        }
+      }
+    } catch {
+      /* the process is gone */
+    } finally {
+      Atomics.store(f, SHARED.RUN_STATE, RUN_STATE.UNPINNED);
+      Atomics.notify(f, SHARED.RUN_STATE);
+    }
   }
 
   static async create(options: TracerOptions = {}): Promise<Tracer> {
@@ -268,6 +322,37 @@ export class Inferior {
   }
 
   /**
+   * Range stepping that also runs over calls inside the tracer (one request for a whole `next` in the
+   * common case): see Tracer.stepOver in tracer.ts. frameCfa: the stepping frame's CFA (a call's return
+   * address slot is below it); temporary: breakpoints that live only while running over a call.
+   */
+  async stepOver(
+    start: number,
+    end: number,
+    opts: { tid?: number; stopAt?: number[]; maxSteps?: number; frameCfa?: number; temporary?: number[] } = {},
+  ): Promise<StepOverResult> {
+    let out: StepOverResult | undefined;
+    await this.run(
+      {
+        op: 'stepOver',
+        pid: this.pid,
+        tid: opts.tid ?? this.currentTid,
+        start,
+        end,
+        stopAt: opts.stopAt ?? [],
+        maxSteps: opts.maxSteps ?? 100_000,
+        frameCfa: opts.frameCfa,
+        temporary: opts.temporary?.length ? opts.temporary : undefined,
+      },
+      (r) => {
+        out = r as StepOverResult;
+        return out.event;
+      },
+    );
+    return out!;
+  }
+
+  /**
    * Interrupts a running inferior: resolves the pending cont()/step() with a 'paused' stop. Does
    * nothing when it is already stopped.
    */
@@ -297,14 +382,18 @@ export class Inferior {
    */
   async setBreakpoint(addr: number, opts: { ignoreCount?: number; hardware?: boolean | 'auto' } = {}): Promise<BreakpointInfo> {
     this.requireStopped();
+    this.pages.clear();
     const info = (await this.tracer.request({ op: 'setBreakpoint', pid: this.pid, addr, ignoreCount: opts.ignoreCount, hardware: opts.hardware })) as BreakpointInfo;
+    this.pages.clear();
     if (!info.hardware) this.swBreakpoints.set(addr, info.orig);
     return info;
   }
 
   async removeBreakpoint(addr: number): Promise<void> {
     this.requireStopped();
+    this.pages.clear();
     await this.tracer.request({ op: 'removeBreakpoint', pid: this.pid, addr });
+    this.pages.clear();
     this.swBreakpoints.delete(addr);
   }
 
@@ -316,9 +405,44 @@ export class Inferior {
   readMemorySync(addr: number, len: number): Buffer {
     this.requireAlive();
     const buf = Buffer.alloc(len);
-    this.memory.read(addr, buf);
+    if (!this.readCached(addr, buf)) this.memory.read(addr, buf);
     for (const [a, orig] of this.swBreakpoints) if (a >= addr && a < addr + len) buf[a - addr] = orig;
     return buf;
+  }
+
+  /**
+   * Pages read during the current stop (page address -> bytes, null: unreadable), so that a stop's
+   * unwinding and value rendering (many small reads of the same stack and data pages) cost one system
+   * call per page. Dropped whenever memory may change: any resume or tracer request that is not a read
+   * (invalidateRegisters), breakpoint changes, writes. Only used while stopped.
+   */
+  private readonly pages = new Map<number, Buffer | null>();
+
+  /** Fills buf from the page cache (reading missing pages); false when the caller must read directly. */
+  private readCached(addr: number, buf: Buffer): boolean {
+    const len = buf.length;
+    if (this.state !== 'stopped' || len === 0 || len > PAGE || !Number.isSafeInteger(addr) || addr < 0) return false;
+    const first = addr - (addr % PAGE);
+    const last = addr + len - 1 - ((addr + len - 1) % PAGE);
+    for (let p = first; p <= last; p += PAGE) {
+      let page = this.pages.get(p);
+      if (page === undefined) {
+        if (this.pages.size >= MAX_CACHED_PAGES) this.pages.clear();
+        page = Buffer.allocUnsafe(PAGE);
+        try {
+          this.memory.read(p, page);
+        } catch {
+          page = null;
+        }
+        this.pages.set(p, page);
+      }
+      // Unreadable: the direct read reports the exact address gdb names.
+      if (page === null) return false;
+      const from = Math.max(addr, p);
+      const to = Math.min(addr + len, p + PAGE);
+      page.copy(buf, from - addr, from - p, to - p);
+    }
+    return true;
   }
 
   /**
@@ -330,6 +454,7 @@ export class Inferior {
     for (const a of this.swBreakpoints.keys()) {
       if (a >= addr && a < addr + data.length) throw new TargetError(`writeMemorySync: 0x${a.toString(16)} holds a breakpoint; use writeMemory.`);
     }
+    this.pages.clear();
     this.memory.write(addr, data);
   }
 
@@ -364,6 +489,7 @@ export class Inferior {
   invalidateRegisters(): void {
     this.regCache = undefined;
     this.regGen++;
+    this.pages.clear();
   }
 
   async getFpRegisters(tid = this.currentTid): Promise<FpRegisters> {
@@ -374,6 +500,18 @@ export class Inferior {
   async setFpRegisters(regs: FpRegisters, tid = this.currentTid): Promise<void> {
     this.requireStopped();
     await this.tracer.request({ op: 'setFpRegs', tid, regs: regs.buf });
+  }
+
+  /** The thread's XSAVE area: x87/SSE plus AVX, AVX-512 (ymm, zmm, k) and the rest the kernel exposes. */
+  async getXState(tid = this.currentTid): Promise<XState> {
+    this.requireStopped();
+    return new XState(toBuffer(await this.tracer.request({ op: 'getXState', tid })));
+  }
+
+  /** Writes an XSAVE area read with getXState (same size) back to the thread. */
+  async setXState(regs: XState, tid = this.currentTid): Promise<void> {
+    this.requireStopped();
+    await this.tracer.request({ op: 'setXState', tid, regs: regs.buf });
   }
 
   /** Reads memory as the program sees it (inserted breakpoints are invisible). */
@@ -450,6 +588,29 @@ export class Inferior {
   }
 
   /**
+   * Software watchpoints: single-steps one thread inside the tracer until one of the byte ranges changes
+   * (changed: true, a 'step' stop after the writing instruction), a debug-register watch fires (a
+   * 'watchpoint' stop), the pc reaches an inserted breakpoint or one of stopAt (a 'breakpoint' stop;
+   * ignore counts are honoured as by cont), any other event, or maxSteps (a 'step' stop, changed false).
+   * within: range stepping as stepRange (a 'step' stop when the pc leaves [start, end)); prevPc is the
+   * last instruction executed.
+   */
+  async stepWatch(
+    ranges: { addr: number; len: number }[],
+    opts: { tid?: number; stopAt?: number[]; maxSteps?: number; signal?: number; within?: [number, number] } = {},
+  ): Promise<{ event: StopEvent; steps: number; changed: boolean; prevPc: number }> {
+    let out: { event: StopEvent; steps: number; changed: boolean; prevPc: number } | undefined;
+    await this.run(
+      { op: 'stepWatch', pid: this.pid, tid: opts.tid ?? this.currentTid, ranges, stopAt: opts.stopAt ?? [], maxSteps: opts.maxSteps ?? 100_000, signal: opts.signal, within: opts.within },
+      (r) => {
+        out = r as { event: StopEvent; steps: number; changed: boolean; prevPc: number };
+        return out.event;
+      },
+    );
+    return out!;
+  }
+
+  /**
    * System-call recording and replay for reverse execution (src/target/recording.ts): start recording
    * this process, make it replay a log from an entry, or ask where it is.
    */
@@ -486,13 +647,17 @@ export class Inferior {
     if (this.state === 'exited') return Promise.reject(new TargetError(`The program is not being run (process ${this.pid} has exited).`));
     if (this.state === 'running') return Promise.reject(new TargetError(`Process ${this.pid} is already running.`));
     this.state = 'running';
+    // A continue may run long: then the inferior is unpinned (Tracer.unpinLater).
+    const cancelUnpin = req.op === 'cont' || req.op === 'stepOver' ? this.tracer.unpinLater(this.pid) : noop;
     const p = this.tracer.request(req).then(
       (r) => {
+        cancelUnpin();
         const ev = unwrap(r);
         this.noteStop(ev);
         return ev;
       },
       (e) => {
+        cancelUnpin();
         this.runPromise = undefined;
         if (this.state === 'running') this.state = 'stopped';
         throw e;
@@ -504,6 +669,7 @@ export class Inferior {
 
   private noteStop(ev: StopEvent): void {
     this.runPromise = undefined;
+    this.pages.clear();
     this.lastStop = ev;
     this.regGen++;
     this.regCache = ev.regs && 'tid' in ev ? { tid: ev.tid, buf: Buffer.from(toBuffer(ev.regs)) } : undefined;

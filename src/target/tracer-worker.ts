@@ -1,7 +1,7 @@
 // Entry point of the tracer worker thread: owns the Tracer (and so every ptrace call), serves requests
 // from the main thread one at a time. A request that resumes the inferior answers when it stops.
 import { parentPort, workerData } from 'worker_threads';
-import { gettid, pinToCpu } from '../ptrace';
+import { cpuAffinity, gettid, pinToCpu } from '../ptrace';
 import { RequestMessage, ResponseMessage, StopEvent, WorkerError } from './protocol';
 import { Tracer } from './tracer';
 
@@ -15,7 +15,17 @@ if (cpu !== undefined && cpu >= 0) {
     /* not fatal: just slower */
   }
 }
-const tracer = new Tracer(shared);
+// The CPU the tracer (and so every program it starts) is pinned to, when pinning worked: long continues
+// leave it and come back (SHARED.RUN_STATE).
+let pinned: number | undefined;
+if (cpu !== undefined && cpu >= 0) {
+  try {
+    pinned = cpuAffinity(0).length === 1 ? cpu : undefined;
+  } catch {
+    pinned = undefined;
+  }
+}
+const tracer = new Tracer(shared, pinned);
 
 function toBuf(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -64,6 +74,14 @@ function serve(msg: RequestMessage): unknown {
       const r = tracer.stepRange(msg.pid, msg.tid, msg.start, msg.end, msg.stopAt, msg.maxSteps);
       return withRegs(r, r.event);
     }
+    case 'stepWatch': {
+      const r = tracer.stepWatch(msg.pid, msg.tid, msg.ranges, msg.stopAt, msg.maxSteps, msg.signal, msg.within);
+      return withRegs(r, r.event);
+    }
+    case 'stepOver': {
+      const r = tracer.stepOver(msg.pid, msg.tid, msg.start, msg.end, msg.stopAt, msg.maxSteps, msg.frameCfa, msg.temporary);
+      return withRegs(r, r.event);
+    }
     case 'setBreakpoint':
       return tracer.setBreakpoint(msg.pid, msg.addr, msg.ignoreCount, msg.hardware);
     case 'removeBreakpoint':
@@ -78,6 +96,10 @@ function serve(msg: RequestMessage): unknown {
       return tracer.getFpRegs(msg.tid);
     case 'setFpRegs':
       return tracer.setFpRegs(msg.tid, toBuf(msg.regs));
+    case 'getXState':
+      return tracer.getXState(msg.tid);
+    case 'setXState':
+      return tracer.setXState(msg.tid, toBuf(msg.regs));
     case 'readMemory':
       return tracer.readMemory(msg.pid, msg.addr, msg.len);
     case 'writeMemory':
@@ -107,6 +129,66 @@ function serve(msg: RequestMessage): unknown {
   }
 }
 
+/**
+ * Warm-up while idle: the first `next` range-steps with the x86 decoder (iced-x86, WebAssembly), which
+ * tracer.ts loads lazily (~30-40 ms to load and compile it and set up its first Decoder, paid by the
+ * session's first `next`). Once a program has been started, the worker does that itself in two parts
+ * (loading the module: 20-45 ms; decoding a few instructions through the API the tracer uses: 5-15 ms),
+ * each only after no request has come for WARM_IDLE_MS: typically while the user looks at the first
+ * stop. Not sooner: a launch sends its requests in bursts with gaps of 10-60 ms while the main thread
+ * loads symbols, and a request arriving during a warm-up step waits for it (with a 15 ms threshold a
+ * launch's `cont` was seen waiting ~45 ms). The module cache then makes the tracer's own require()
+ * immediate. Failures are left to the tracer (it single-steps without a decoder). BACKSTEP_NO_WARMUP=1
+ * (or =iced) leaves it out, to measure the cold case.
+ */
+const WARM_IDLE_MS = 80;
+let warmStage: 'off' | 'armed' | 'loaded' | 'done' = process.env.BACKSTEP_NO_WARMUP === '1' || process.env.BACKSTEP_NO_WARMUP === 'iced' ? 'done' : 'off';
+let warmTimer: NodeJS.Timeout | undefined;
+let icedMod: typeof import('iced-x86') | undefined;
+
+function warmUpStep(): void {
+  warmTimer = undefined;
+  try {
+    if (warmStage === 'armed') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      icedMod = require('iced-x86') as typeof import('iced-x86');
+      warmStage = 'loaded';
+      warmUpWhenIdle();
+      return;
+    }
+    if (warmStage === 'loaded' && icedMod) {
+      warmStage = 'done';
+      const { Decoder, DecoderOptions, FlowControl, Instruction } = icedMod;
+      // endbr64; mov $1,%eax; call .+5; nop; ret
+      const code = new Uint8Array([0xf3, 0x0f, 0x1e, 0xfa, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x90, 0xc3]);
+      const decoder = new Decoder(64, code, DecoderOptions.None);
+      decoder.ip = 0x401000n;
+      const insn = new Instruction();
+      try {
+        let n = 0;
+        while (decoder.canDecode) {
+          decoder.decodeOut(insn);
+          if (!insn.isInvalid && insn.flowControl !== FlowControl.Next && insn.isCallNear) n += Number(insn.nearBranchTarget) & 1;
+          n += insn.length;
+        }
+        void n;
+      } finally {
+        insn.free();
+        decoder.free();
+      }
+    }
+  } catch {
+    warmStage = 'done'; // no decoder: the tracer finds out itself
+  }
+}
+
+/** (Re)starts the idle timer of a pending warm-up step: called after each answer. */
+function warmUpWhenIdle(): void {
+  if (warmStage !== 'armed' && warmStage !== 'loaded') return;
+  if (warmTimer) clearTimeout(warmTimer);
+  warmTimer = setTimeout(warmUpStep, WARM_IDLE_MS);
+}
+
 function toError(e: unknown): WorkerError {
   if (e instanceof Error) {
     const x = e as Error & { call?: string; errno?: number; code?: string };
@@ -116,6 +198,10 @@ function toError(e: unknown): WorkerError {
 }
 
 parentPort!.on('message', (msg: RequestMessage | { op: 'shutdown'; id: number }) => {
+  if (warmTimer) {
+    clearTimeout(warmTimer);
+    warmTimer = undefined;
+  }
   let reply: ResponseMessage;
   if (msg.op === 'shutdown') {
     tracer.killAll();
@@ -129,4 +215,6 @@ parentPort!.on('message', (msg: RequestMessage | { op: 'shutdown'; id: number })
     reply = { id: msg.id, ok: false, error: toError(e) };
   }
   parentPort!.postMessage(reply);
+  if (warmStage === 'off' && reply.ok && (msg.op === 'launch' || msg.op === 'attach')) warmStage = 'armed';
+  warmUpWhenIdle();
 });

@@ -30,18 +30,38 @@ import {
   DEFAULT_NOSTOP,
   SIGNALS,
   WaitStatus,
+  pinToCpu,
+  ptraceRegset,
+  NT,
+  XSTATE_MAX_SIZE,
 } from '../ptrace';
-import { BreakpointInfo, LaunchOptions, SHARED, SignalPolicy, StopEvent, ThreadInfo, ThreadNote } from './protocol';
+import { BreakpointInfo, LaunchOptions, RUN_STATE, SHARED, SignalPolicy, StepOverResult, StopEvent, ThreadInfo, ThreadNote } from './protocol';
 import { checkExecutable, TargetError } from './errors';
 import { errnoName, GprName } from '../ptrace';
 import { CheckpointBreakpoint, CheckpointFork, CheckpointSpawnOptions, CheckpointSpawnResult, SyscallSiteChoice } from './protocol';
 import { SyscallRecorder } from './recording';
+
+// The x86 decoder (WebAssembly), loaded when range stepping first needs it; null when it cannot be
+// loaded (then range stepping single-steps every instruction).
+let icedLib: typeof import('iced-x86') | null | undefined;
+function iced(): typeof import('iced-x86') | null {
+  if (icedLib === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      icedLib = require('iced-x86') as typeof import('iced-x86');
+    } catch {
+      icedLib = null;
+    }
+  }
+  return icedLib;
+}
 
 const SIGTRAP = SIGNALS.SIGTRAP;
 const SIGSTOP = SIGNALS.SIGSTOP;
 const SIGKILL = SIGNALS.SIGKILL;
 const INT3 = 0xcc;
 const RIP = gprOffset('rip');
+const RSP = gprOffset('rsp');
 
 // TRACESECCOMP: a seccomp filter's SECCOMP_RET_TRACE becomes a ptrace stop (system-call recording,
 // recording.ts); without a filter it changes nothing.
@@ -134,7 +154,14 @@ export class Tracer {
     setRegs: (tid, buf) => ptraceBuf(PTRACE.SETREGS, tid, 0, buf),
   });
 
-  constructor(private readonly shared: Int32Array) {}
+  /**
+   * shared: the flags shared with the main thread (SHARED in protocol.ts). cpu: the CPU this tracer
+   * thread is pinned to (its tracees inherit it), which long continues may leave (RUN_STATE).
+   */
+  constructor(
+    private readonly shared: Int32Array,
+    private readonly cpu?: number,
+  ) {}
 
   // ---------------------------------------------------------------------------------------------------
   // Starting and ending
@@ -311,11 +338,41 @@ export class Tracer {
       }
       const early = this.stepOffBreakpoints(proc);
       if (early) return early;
-      for (const t of proc.threads.values()) this.resumeThread(t, PTRACE.CONT);
-      return this.runUntilStop(proc);
+      if (this.cpu !== undefined) {
+        Atomics.store(this.shared, SHARED.RUN_PID, proc.pid);
+        Atomics.store(this.shared, SHARED.RUN_STATE, RUN_STATE.RUNNING);
+      }
+      try {
+        for (const t of proc.threads.values()) this.resumeThread(t, PTRACE.CONT);
+        return this.runUntilStop(proc);
+      } finally {
+        if (this.cpu !== undefined) this.repin(proc);
+      }
     } finally {
       if (this.procs.get(pid) === proc) {
         for (const addr of inserted) if (proc.breakpoints.has(addr)) this.removeBreakpoint(pid, addr);
+      }
+    }
+  }
+
+  /**
+   * After a continue: when the main thread spread the inferior over all CPUs meanwhile (a long run: a
+   * compute-bound program pinned to a CPU that another process also loads runs at half speed), pins its
+   * threads to the tracer's CPU again, where single-steps are ~3.5x cheaper.
+   */
+  private repin(proc: Process): void {
+    for (;;) {
+      const prev = Atomics.compareExchange(this.shared, SHARED.RUN_STATE, RUN_STATE.RUNNING, RUN_STATE.IDLE);
+      if (prev === RUN_STATE.RUNNING || prev === RUN_STATE.IDLE) return;
+      if (prev === RUN_STATE.UNPINNED) break;
+      Atomics.wait(this.shared, SHARED.RUN_STATE, RUN_STATE.UNPINNING, 5); // the main thread is mid-way
+    }
+    Atomics.store(this.shared, SHARED.RUN_STATE, RUN_STATE.IDLE);
+    for (const tid of proc.threads.keys()) {
+      try {
+        pinToCpu(tid, this.cpu!);
+      } catch {
+        /* gone */
       }
     }
   }
@@ -341,7 +398,10 @@ export class Tracer {
     const t = this.thread(proc, tid);
     let steps = 0;
     let ev: StopEvent | undefined;
+    // Thread notes of the steps gone past (each report takes the notes pending before it).
+    const carried: ThreadNote[] = [];
     while (steps < count) {
+      if (ev?.threads.length) carried.push(...ev.threads);
       // Fast path: no breakpoint anywhere, nothing pending: one SINGLESTEP and one waitpid per step.
       if (t.pendingSignal === 0 && !t.pendingReport && proc.breakpoints.size === 0) {
         ev = this.rawStep(proc, t);
@@ -352,10 +412,15 @@ export class Tracer {
       } else {
         ev = this.singleStep(proc, t);
       }
-      if (ev.kind !== 'step') return { steps, event: ev };
+      if (ev.kind !== 'step') {
+        if (carried.length) ev.threads = [...carried, ...ev.threads];
+        return { steps, event: ev };
+      }
       steps++;
     }
-    const last: StopEvent = ev ?? { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: proc.takeNotes() };
+    // The last step's event, or (after a fast-path step, which makes none) the position now.
+    const last: StopEvent = ev ?? { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: [] };
+    last.threads = [...carried, ...last.threads, ...proc.takeNotes()];
     this.noteReported(proc, last);
     return { steps, event: last };
   }
@@ -374,9 +439,15 @@ export class Tracer {
     let prevPc = this.pcOf(tid);
     let ev = this.step(pid, tid);
     let steps = 1;
+    // A debug-register watch firing during a single-step comes as the step's trap: DR6 says so.
+    const watching = proc.hw.some((h) => h !== undefined && h.rw !== 0);
+    if (watching && ev.kind === 'step') ev = this.watchAfterStep(proc, t) ?? ev;
+    // Thread notes of the steps gone past (the first one's report took the notes pending before it).
+    const carried: ThreadNote[] = [];
     while (ev.kind === 'step' && ev.pc >= start && ev.pc < end && steps < maxSteps) {
       if (proc.breakpoints.has(ev.pc) || stopAt.includes(ev.pc)) break;
       if (Atomics.load(this.shared, SHARED.PAUSE_WANTED) === 1) break;
+      if (ev.threads.length) carried.push(...ev.threads);
       prevPc = ev.pc;
       if (t.pendingSignal === 0 && !t.pendingReport) {
         // Fast path (no breakpoint under the pc: checked above): one SINGLESTEP, one waitpid, one PEEKUSER.
@@ -385,12 +456,260 @@ export class Tracer {
         ev = this.singleStep(proc, t);
       }
       steps++;
+      if (watching && ev.kind === 'step') ev = this.watchAfterStep(proc, t) ?? ev;
     }
     if (ev.kind === 'step') {
-      ev.threads = proc.takeNotes();
+      ev.threads = [...carried, ...ev.threads, ...proc.takeNotes()];
       this.noteReported(proc, ev);
-    }
+    } else if (carried.length) ev.threads = [...carried, ...ev.threads];
     return { event: ev, prevPc, steps };
+  }
+
+  /**
+   * Range stepping that steps over calls without coming back to the main thread (what `next` needs):
+   * like stepRange, but when the pc leaves [start, end) into a called function (the return address just
+   * pushed, at [sp], is right after the last instruction executed, and sp is below `frameCfa`, the
+   * stepping frame's CFA, when given), it continues every thread with a temporary breakpoint at the
+   * return address (plus `temporary`, as cont), and when thread tid arrives there with its stack pointer
+   * above the call's (recursion: a deeper arrival is run past), range-steps on from there.
+   *
+   * Comes back for everything else: the pc left the range another way (a return, a jump), an address
+   * holding a breakpoint or listed in stopAt, a stop during the run to a return address (`over` then
+   * names the return address and the stack pointer the arrival needs, reached false: the caller decides
+   * whether to keep running to it), or an arrival at a return address that holds a breakpoint of its own
+   * (reached true: the caller classifies the hit). A call whose entry holds a breakpoint is left to the
+   * caller too. `calls`: calls stepped over.
+   */
+  stepOver(
+    pid: number,
+    tid: number,
+    start: number,
+    end: number,
+    stopAt: number[],
+    maxSteps: number,
+    frameCfa: number | undefined,
+    temporary: number[] = [],
+  ): StepOverResult {
+    const proc = this.proc(pid);
+    let steps = 0;
+    let calls = 0;
+    for (;;) {
+      const r = this.rangeRun(proc, tid, start, end, stopAt, Math.max(1, maxSteps - steps));
+      steps += r.steps;
+      let ev = r.event;
+      let prevPc = r.prevPc;
+      let ra: number;
+      let minSp: number;
+      const sp0 = r.atCall ? Number(ptrace(PTRACE.PEEKUSER, tid, RSP, 0)) : 0;
+      if (r.atCall && (frameCfa === undefined || sp0 - 8 < frameCfa)) {
+        // At a direct call (not into the next instruction): run over it from here, without stepping
+        // into the callee first (one stop less). After the return, sp is back at sp0.
+        prevPc = ev.kind === 'step' ? ev.pc : prevPc;
+        ra = r.atCall.ra;
+        minSp = sp0;
+        steps++;
+      } else {
+        if (r.atCall) {
+          // (Not a call from the stepping frame after all: step it like any other instruction.)
+          const notes0 = ev.threads;
+          prevPc = ev.kind === 'step' ? ev.pc : prevPc;
+          ev = this.step(pid, tid);
+          ev.threads = [...notes0, ...ev.threads];
+          steps++;
+        }
+        const out = { event: ev, prevPc, steps, calls };
+        if (ev.kind !== 'step' || ev.tid !== tid || (ev.pc >= start && ev.pc < end)) return out;
+        if (steps >= maxSteps || proc.breakpoints.has(ev.pc) || Atomics.load(this.shared, SHARED.PAUSE_WANTED) === 1) return out;
+        // Left the range: a call just made? (the same test the engine makes, src/engine/stepping.ts)
+        const sp = Number(ptrace(PTRACE.PEEKUSER, tid, RSP, 0));
+        const raw = BigInt.asUintN(64, BigInt(ptrace(PTRACE.PEEKDATA, tid, sp, 0)));
+        ra = raw < 2n ** 53n ? Number(raw) : -1;
+        if (!(ra > prevPc && ra <= prevPc + 16 && (frameCfa === undefined || sp < frameCfa))) return out;
+        minSp = sp + 8;
+      }
+      const hadBp = proc.breakpoints.has(ra);
+      const notes: ThreadNote[] = [...ev.threads];
+      for (;;) {
+        const c = this.cont(pid, undefined, hadBp ? temporary : [ra, ...temporary]);
+        if (c.kind !== 'breakpoint' || c.pc !== ra) {
+          c.threads = [...notes, ...c.threads];
+          return { event: c, prevPc, steps, calls, over: { ra, minSp, reached: false } };
+        }
+        notes.push(...c.threads);
+        c.threads = [];
+        const mine = c.tid === tid && Number(ptrace(PTRACE.PEEKUSER, tid, RSP, 0)) >= minSp;
+        if (hadBp) {
+          // The return address holds a breakpoint of its own: the caller classifies the hit.
+          c.threads = notes;
+          return { event: c, prevPc, steps, calls, over: { ra, minSp, reached: mine } };
+        }
+        if (mine) break;
+        // Our breakpoint, reached by another thread or a deeper frame (recursion): keep going.
+      }
+      calls++;
+      // Back at the return address in the stepping frame: the temporary breakpoint is gone already.
+      const t = this.thread(proc, tid);
+      t.reportedAt = ra;
+      if (ra >= start && ra < end && !stopAt.includes(ra) && steps < maxSteps) {
+        proc.notes.unshift(...notes);
+        continue;
+      }
+      const step: StopEvent = { kind: 'step', pid, tid, pc: ra, threads: notes };
+      return { event: step, prevPc, steps, calls, over: { ra, minSp, reached: true } };
+    }
+  }
+
+  /**
+   * stepRange for stepOver: the same stops, but straight-line code (instructions that always fall through
+   * to the next) runs to its end with a temporary breakpoint instead of one single-step per instruction
+   * (what LLDB's step plans do): a line of eight plain instructions costs one stop instead of eight.
+   * Only in a single-threaded process with nothing pending (the other threads of a multi-threaded one
+   * must not run during a step, and a run resumes the process), and only when no breakpoint or stopAt
+   * address lies on the way. `steps` counts the instructions executed either way.
+   */
+  private rangeRun(
+    proc: Process,
+    tid: number,
+    start: number,
+    end: number,
+    stopAt: number[],
+    maxSteps: number,
+  ): { event: StopEvent; prevPc: number; steps: number; atCall?: { ra: number } } {
+    this.requireStopped(proc);
+    const pid = proc.pid;
+    const t = this.thread(proc, tid);
+    let pc = this.pcOf(tid);
+    let prevPc = pc;
+    let steps = 0;
+    const carried: ThreadNote[] = [];
+    for (;;) {
+      const line = steps < maxSteps - 1 ? this.straightLine(proc, t, pc, end, stopAt, maxSteps - steps) : undefined;
+      if (line && line.count === 0 && line.call) {
+        // At a direct call: stepOver runs over it (the thread has not moved since its last report).
+        const at: StopEvent = { kind: 'step', pid, tid, pc, threads: [...carried, ...proc.takeNotes()] };
+        this.noteReported(proc, at);
+        return { event: at, prevPc, steps, atCall: line.call };
+      }
+      const run = line && line.count >= 2 ? line : undefined;
+      let ev: StopEvent | undefined = run ? this.runToTemporary(proc, t, run.stop) : undefined;
+      if (run && ev) {
+        if (ev.kind === 'breakpoint' && ev.tid === tid && ev.pc === run.stop) {
+          steps += run.count;
+          prevPc = run.last;
+          if (ev.threads.length) carried.push(...ev.threads);
+          ev = { kind: 'step', pid, tid, pc: run.stop, threads: [] };
+        } else {
+          // Something else happened on the way (a signal, a watchpoint, the end): that is the stop.
+          if (carried.length) ev.threads = [...carried, ...ev.threads];
+          return { event: ev, prevPc, steps };
+        }
+      } else {
+        prevPc = pc;
+        if (steps === 0) ev = this.step(pid, tid);
+        else if (t.pendingSignal === 0 && !t.pendingReport) ev = this.rawStep(proc, t) ?? { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: [] };
+        else ev = this.singleStep(proc, t);
+        steps++;
+        // A debug-register watch firing during a single-step comes as the step's trap (see stepRange).
+        if (ev.kind === 'step') ev = this.watchAfterStep(proc, t) ?? ev;
+        if (ev.kind !== 'step') {
+          if (carried.length) ev.threads = [...carried, ...ev.threads];
+          return { event: ev, prevPc, steps };
+        }
+      }
+      pc = ev.pc;
+      const out = !(pc >= start && pc < end) || steps >= maxSteps || proc.breakpoints.has(pc) || stopAt.includes(pc);
+      if (out || Atomics.load(this.shared, SHARED.PAUSE_WANTED) === 1) {
+        ev.threads = [...carried, ...ev.threads, ...proc.takeNotes()];
+        this.noteReported(proc, ev);
+        return { event: ev, prevPc, steps };
+      }
+      if (ev.threads.length) carried.push(...ev.threads);
+    }
+  }
+
+  /**
+   * The straight-line code from pc (thread t, stopped there): up to the first instruction that may not
+   * fall through to the next (a branch, call, return, system call, trap), the end of the range, a
+   * breakpoint or stopAt address, or maxSteps instructions, and whether that instruction is a direct call
+   * (its return address). Undefined when running is not allowed (see rangeRun); the caller runs only two
+   * instructions or more (one is cheaper stepped).
+   */
+  private straightLine(
+    proc: Process,
+    t: Thread,
+    pc: number,
+    end: number,
+    stopAt: number[],
+    maxSteps: number,
+  ): { stop: number; count: number; last: number; call?: { ra: number } } | undefined {
+    if (proc.threads.size !== 1 || t.pendingSignal !== 0 || t.pendingReport || t.groupStopped || this.early.size > 0) return undefined;
+    if (proc.breakpoints.has(pc) || end - pc < 2) return undefined;
+    const window = Math.min(end - pc, 256);
+    const code = Buffer.alloc(window);
+    try {
+      this.readRaw(proc, pc, code);
+    } catch {
+      return undefined;
+    }
+    const lib = iced();
+    if (!lib) return undefined;
+    const { Decoder, DecoderOptions, FlowControl, Instruction } = lib;
+    const decoder = new Decoder(64, new Uint8Array(code.buffer, code.byteOffset, code.length), DecoderOptions.None);
+    decoder.ip = BigInt(pc);
+    const insn = new Instruction();
+    let at = pc;
+    let last = pc;
+    let beforeLast = pc;
+    let count = 0;
+    let call: { ra: number } | undefined;
+    try {
+      while (decoder.canDecode && count < maxSteps) {
+        // A breakpoint or stop address on the way ends the run there (and one inside an instruction
+        // would be missed by it: then step).
+        if (count > 0 && (proc.breakpoints.has(at) || stopAt.includes(at))) break;
+        decoder.decodeOut(insn);
+        const len = insn.length;
+        if (insn.isInvalid || at + len > pc + window) break;
+        if (insn.flowControl !== FlowControl.Next) {
+          // A direct near call into somewhere else than the next instruction (not `call 1f; 1:`).
+          if (insn.isCallNear && Number(insn.nearBranchTarget) !== at + len && !proc.breakpoints.has(at)) call = { ra: at + len };
+          break;
+        }
+        for (const b of proc.breakpoints.keys()) if (b > at && b < at + len) return undefined;
+        for (const b of stopAt) if (b > at && b < at + len) return undefined;
+        beforeLast = last;
+        last = at;
+        at += len;
+        count++;
+      }
+    } finally {
+      insn.free();
+      decoder.free();
+    }
+    // The run ends with a temporary breakpoint: not on an address that has one of its own (the next
+    // line's breakpoint, say): then stop one instruction short, and step that one.
+    if (count > 0 && proc.breakpoints.has(at)) return count >= 3 ? { stop: last, count: count - 1, last: beforeLast } : { stop: at, count: 0, last };
+    return { stop: at, count, last, call };
+  }
+
+  /**
+   * Continues thread t alone (the only thread: see straightLine) until it reaches addr, with a temporary
+   * breakpoint there. Returns the breakpoint stop at addr, or whatever stopped it first; undefined when
+   * the breakpoint cannot be inserted (nothing ran).
+   */
+  private runToTemporary(proc: Process, t: Thread, addr: number): StopEvent | undefined {
+    if (proc.breakpoints.has(addr)) return undefined; // never borrow (and then remove) one of the user's
+    try {
+      this.setBreakpoint(proc.pid, addr, 0, false);
+    } catch {
+      return undefined; // not writable there after all: single-step instead
+    }
+    try {
+      this.resumeThread(t, PTRACE.CONT);
+      return this.runUntilStop(proc);
+    } finally {
+      if (this.procs.get(proc.pid) === proc && proc.breakpoints.has(addr)) this.removeBreakpoint(proc.pid, addr);
+    }
   }
 
   /**
@@ -463,8 +782,26 @@ export class Tracer {
       }
       const ev = this.singleStep(proc, t);
       if (ev.kind !== 'step') return ev;
+      // The instruction under the breakpoint may be a watched access: its trap came as the step's.
+      const watch = this.watchAfterStep(proc, t);
+      if (watch) return watch;
     }
     return undefined;
+  }
+
+  /**
+   * After a single-step of t: a debug-register watch that fired during it (a single-step trap carries
+   * TRAP_TRACE even when a watch fired too; DR6 says which slot), reported as a 'watchpoint' stop.
+   */
+  private watchAfterStep(proc: Process, t: Thread, stopOthers = false): StopEvent | undefined {
+    if (!proc.hw.some((h) => h !== undefined && h.rw !== 0)) return undefined;
+    const dr6 = Number(ptrace(PTRACE.PEEKUSER, t.tid, DR_OFFSET(6), 0));
+    const addrs = firedWatchSlots(proc.hw, dr6);
+    if (!addrs.length) return undefined;
+    ptrace(PTRACE.POKEUSER, t.tid, DR_OFFSET(6), 0);
+    // Stepped while the other threads run (past an ignored breakpoint during a continue): all-stop.
+    if (stopOthers) this.stopAll(proc, t);
+    return this.report(proc, { kind: 'watchpoint', pid: proc.pid, tid: t.tid, pc: this.pcOf(t.tid), dr6, addrs, threads: [] });
   }
 
   private resumeThread(t: Thread, request: number): void {
@@ -591,7 +928,9 @@ export class Tracer {
       this.resumeThread(t, this.recorder.onSeccomp(proc.pid, tid, mode === 'step' && tid === stepTid));
       return undefined;
     }
-    if (this.recorder.hasPending(tid)) this.recorder.onExit(proc.pid, tid);
+    // Only an exit stop (or the step's trap at the exit) completes it: an event stop inside the call
+    // (PTRACE_EVENT_CLONE) comes before the result.
+    if (this.recorder.hasPending(tid) && (st.syscall || (st.event === 0 && st.signo === SIGTRAP))) this.recorder.onExit(proc.pid, tid);
     if (st.kind === 'stopped' && st.syscall) {
       this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
       return undefined;
@@ -600,7 +939,8 @@ export class Tracer {
       const newTid = this.eventMsg(tid);
       if (!proc.threads.has(newTid)) this.addThread(proc, newTid, true);
       this.recorder.noteThread(proc.pid);
-      this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
+      const exitDue = this.recorder.hasPending(tid) ? PTRACE.SYSCALL : PTRACE.CONT; // a recorded clone's exit stop
+      this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : exitDue);
       return undefined;
     }
     if (st.event === PTRACE_EVENT.EXEC) {
@@ -662,6 +1002,8 @@ export class Tracer {
             bp.ignoreCount--;
             const ev = this.singleStep(proc, t);
             if (ev.kind !== 'step') return ev;
+            const watch = this.watchAfterStep(proc, t, true);
+            if (watch) return watch;
             this.resumeThread(t, PTRACE.CONT);
             return undefined;
           }
@@ -676,7 +1018,7 @@ export class Tracer {
         this.stopAll(proc, t);
         const dr6 = Number(ptrace(PTRACE.PEEKUSER, tid, DR_OFFSET(6), 0));
         ptrace(PTRACE.POKEUSER, tid, DR_OFFSET(6), 0);
-        return this.report(proc, { kind: 'watchpoint', pid: proc.pid, tid, pc: this.pcOf(tid), dr6, threads: [] });
+        return this.report(proc, { kind: 'watchpoint', pid: proc.pid, tid, pc: this.pcOf(tid), dr6, addrs: firedWatchSlots(proc.hw, dr6), threads: [] });
       } else if (info.code === TRAP_CODE.TRACE || info.code === TRAP_CODE.BRKPT) {
         // A stale single-step trap of another thread: nothing to deliver.
         this.resumeThread(t, mode === 'step' && tid === stepTid ? PTRACE.SINGLESTEP : PTRACE.CONT);
@@ -970,6 +1312,27 @@ export class Tracer {
     ptraceBuf(PTRACE.SETFPREGS, tid, 0, regs);
   }
 
+  /**
+   * The thread's XSAVE area (PTRACE_GETREGSET NT_X86_XSTATE, standard format), exactly as long as the
+   * kernel's user xstate size (the iov_len it returns), which SETREGSET wants back unchanged.
+   */
+  getXState(tid: number): Buffer {
+    this.requireThreadStopped(tid);
+    // The kernel fills at most iov_len bytes and sets iov_len to what it wrote: a full buffer may mean a
+    // larger xstate than any known one, so ask again with more room.
+    for (let size = XSTATE_MAX_SIZE; ; size *= 2) {
+      const buf = Buffer.alloc(size);
+      const n = ptraceRegset(PTRACE.GETREGSET, tid, NT.X86_XSTATE, buf);
+      if (n < size || size >= 1 << 20) return Buffer.from(buf.subarray(0, n));
+    }
+  }
+
+  /** Writes a whole XSAVE area back; `regs` must be the size getXState returned (the kernel's rule). */
+  setXState(tid: number, regs: Buffer): void {
+    this.requireThreadStopped(tid);
+    ptraceRegset(PTRACE.SETREGSET, tid, NT.X86_XSTATE, regs);
+  }
+
   /** Reads memory as the program sees it: inserted breakpoints show their original bytes. */
   readMemory(pid: number, addr: number, len: number): Buffer {
     const proc = this.proc(pid);
@@ -1036,6 +1399,83 @@ export class Tracer {
     const slot = proc.hw.findIndex((h) => h !== undefined && h.rw !== 0 && h.addr === addr);
     if (slot < 0) throw new TargetError(`No watchpoint at 0x${addr.toString(16)}.`);
     this.setHwSlot(proc, slot, undefined);
+  }
+
+  /**
+   * Software watchpoints (the engine's, src/engine/watchpoints.ts): single-steps thread tid until one of
+   * `ranges` changes, compared with process_vm_readv after every instruction, with no round trip to the
+   * main thread per step. Also stops when a debug-register watch fires during a step (single-step traps
+   * carry TRAP_TRACE, so DR6 is read after each step while a read/write slot is set), when the pc reaches
+   * an inserted breakpoint (counted, and passed while its ignore count lasts, as cont does; reported as a
+   * 'breakpoint' stop) or an address of stopAt, at any other event, or after maxSteps.
+   */
+  stepWatch(
+    pid: number,
+    tid: number,
+    ranges: { addr: number; len: number }[],
+    stopAt: number[],
+    maxSteps: number,
+    signal?: number,
+    within?: [number, number],
+  ): { event: StopEvent; steps: number; changed: boolean; prevPc: number } {
+    const proc = this.proc(pid);
+    this.requireStopped(proc);
+    const t = this.thread(proc, tid);
+    const pending = this.takePendingReport(proc);
+    let pc = this.pcOf(tid);
+    let prevPc = pc;
+    if (pending) return { event: pending, steps: 0, changed: false, prevPc };
+    if (signal !== undefined) t.pendingSignal = signal;
+    const read = (r: { addr: number; len: number }, buf: Buffer): boolean => {
+      try {
+        this.readRaw(proc, r.addr, buf);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const before = ranges.map((r) => {
+      const b = Buffer.alloc(r.len);
+      return read(r, b) ? b : undefined;
+    });
+    const now = ranges.map((r) => Buffer.alloc(r.len));
+    const stops = new Set(stopAt);
+    const hwWatch = proc.hw.some((h) => h !== undefined && h.rw !== 0);
+    const done = (event: StopEvent, steps: number, changed: boolean) => {
+      if ('threads' in event && event.kind !== 'exited' && event.kind !== 'killed') event.threads = [...event.threads, ...proc.takeNotes()];
+      this.noteReported(proc, event);
+      return { event, steps, changed, prevPc };
+    };
+    let steps = 0;
+    while (steps < maxSteps) {
+      prevPc = pc;
+      const fast = t.pendingSignal === 0 && !t.pendingReport && !proc.breakpoints.has(pc);
+      const ev = fast ? this.rawStep(proc, t) : this.singleStep(proc, t);
+      steps++;
+      if (ev && ev.kind !== 'step') return { event: ev, steps, changed: false, prevPc };
+      pc = ev ? ev.pc : this.pcOf(tid);
+      if (hwWatch) {
+        const watch = this.watchAfterStep(proc, t);
+        if (watch) return { event: watch, steps, changed: false, prevPc };
+      }
+      for (let i = 0; i < ranges.length; i++) {
+        const ok = read(ranges[i], now[i]);
+        const was = before[i];
+        if (ok !== (was !== undefined) || (was && !was.equals(now[i]))) return done({ kind: 'step', pid, tid, pc, threads: [] }, steps, true);
+      }
+      const bp = proc.breakpoints.get(pc);
+      if (bp) {
+        bp.hits++;
+        if (bp.ignoreCount > 0) {
+          bp.ignoreCount--;
+          continue;
+        }
+        return done({ kind: 'breakpoint', pid, tid, pc, threads: [] }, steps, false);
+      }
+      if (stops.has(pc)) return done({ kind: 'breakpoint', pid, tid, pc, threads: [] }, steps, false);
+      if (within && (pc < within[0] || pc >= within[1])) break;
+    }
+    return done({ kind: 'step', pid, tid, pc, threads: [] }, steps, false);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -1472,4 +1912,13 @@ function auxvEntry(auxv: Buffer, type: number): number | undefined {
     if (t === type) return Number(auxv.readBigUInt64LE(i + 8));
   }
   return undefined;
+}
+
+/** Start addresses of the read/write debug-register slots whose DR6 bit (B0-B3) is set. */
+function firedWatchSlots(hw: (HwSlot | undefined)[], dr6: number): number[] {
+  const out: number[] = [];
+  hw.forEach((h, i) => {
+    if (h && h.rw !== 0 && Math.floor(dr6 / 2 ** i) % 2 === 1) out.push(h.addr);
+  });
+  return out;
 }
