@@ -61,3 +61,32 @@ test('write data breakpoint on counter stops as gdb watch does', async () => {
     await c.finish();
   }
 });
+
+test('a data breakpoint on a local ends when its frame returns: the stop says so, a breakpoint removed event follows', async () => {
+  const program = fixture('watchscope');
+  const c = new Client();
+  await c.start();
+  try {
+    await c.launchWith({ program }, async (cl) => {
+      await cl.setBreakpointsRequest({ source: { path: require('path').join(__dirname, '../../fixtures/src/watchscope.c') }, breakpoints: [{ line: 21 }] });
+    });
+    const s = await c.stopped('breakpoint');
+    const threadId = s.body.threadId!;
+    const f = await c.topFrame(threadId);
+    const info = (await c.customRequest('dataBreakpointInfo', { name: 'sum', frameId: f.id })).body;
+    const set = (await c.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.dataId, accessType: 'write' }] })).body;
+    const id = set.breakpoints[0].id;
+    const removed = c.nextEvent('breakpoint');
+    const next = c.stopped();
+    await c.continueRequest({ threadId });
+    const ev = await next;
+    expect(ev.body.reason).toBe('data breakpoint');
+    expect(ev.body.hitBreakpointIds).toEqual([id]);
+    expect(ev.body.description).toContain(`Watchpoint ${id} deleted because the program has left the block in\nwhich its expression is valid.`);
+    const r = await removed;
+    expect(r.body).toMatchObject({ reason: 'removed', breakpoint: { id } });
+    expect((await c.topFrame(threadId)).name).toMatch(/^main/);
+  } finally {
+    await c.finish();
+  }
+});

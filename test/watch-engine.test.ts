@@ -6,6 +6,7 @@ import { gdb, newSession } from './engine-helpers';
 import type { Session } from '../src/engine/session';
 import type { StopInfo } from '../src/engine/api';
 import { watchSlots } from '../src/engine/session';
+import { continues, gdbStops, ourLines } from './watch-helpers';
 
 jest.setTimeout(120000);
 
@@ -107,7 +108,8 @@ describe('watchpoints on loop (gdb oracle)', () => {
     await expect(s.setWatchpoint({ expression: 'nosuchvar' })).rejects.toThrow('No symbol "nosuchvar" in current context.');
     // Four 4-byte watches fit in the 4 debug registers, the fifth does not.
     for (let i = 0; i < 4; i++) await s.setWatchpoint({ expression: 'counter' });
-    await expect(s.setWatchpoint({ expression: 'total' })).rejects.toThrow('Hardware watchpoints used exceeds limit');
+    await expect(s.setWatchpoint({ expression: 'total', hardware: true })).rejects.toThrow('Hardware watchpoints used exceeds limit');
+    await expect(s.setWatchpoint({ expression: 'total', access: 'readWrite' })).rejects.toThrow('Expression cannot be implemented with read/access watchpoint.');
     // The session keeps working.
     const stop = await s.cont();
     expect(stop.reason).toBe('watchpoint');
@@ -132,7 +134,7 @@ describe('watchpoints in threads', () => {
     // The whole array is 32 bytes: four 8-byte slots, none left after it.
     const all = await s.setWatchpoint({ expression: 'slots' });
     expect(all.size).toBe(32);
-    await expect(s.setWatchpoint({ expression: 'slots[1]' })).rejects.toThrow('Hardware watchpoints used exceeds limit');
+    await expect(s.setWatchpoint({ expression: 'slots[1]', hardware: true })).rejects.toThrow('Hardware watchpoints used exceeds limit');
     await s.removeWatchpoint(all.id);
     const w = await s.setWatchpoint({ expression: 'slots[1]' });
     expect(w.size).toBe(8);
@@ -147,4 +149,72 @@ describe('watchpoints in threads', () => {
     await s.removeWatchpoint(w.id);
     await s.kill();
   });
+  test('no software fallback once the program has threads (stepping one thread could wait on the others)', async () => {
+    const s = session();
+    await s.launch({ program: fixture('threads'), stdio: 'pipe', stopAt: 'main' });
+    await s.setWatchpoint({ expression: 'slots' });
+    const first = await s.cont(); // a worker's first write
+    expect(first.reason).toBe('watchpoint');
+    expect((await s.threads()).length).toBeGreaterThan(1);
+    await expect(s.setWatchpoint({ expression: 'slots[1]' })).rejects.toThrow('software watchpoints are not supported in a multi-threaded program');
+    await s.kill();
+  });
+});
+
+test('read watches: the DR6 slot bits say which watch was read (gdb reports only that one)', async () => {
+  const program = fixture('watchscope');
+  const g = gdbStops(gdb(program, [], ['break 43', 'run', 'rwatch total', 'rwatch ticks', 'awatch big.cells[5]', ...continues(2)]));
+  expect(g.map((x) => x.text[0])).toEqual(['Hardware read watchpoint 3: ticks', 'Hardware read watchpoint 2: total']);
+  const s = session();
+  await s.loadProgram(program);
+  await s.setBreakpoint({ location: '43' });
+  await s.launch({ program, stdio: 'pipe' });
+  await s.setWatchpoint({ expression: 'total', access: 'read' });
+  await s.setWatchpoint({ expression: 'ticks', access: 'read' });
+  await s.setWatchpoint({ expression: 'big.cells[5]', access: 'readWrite' });
+  for (const gs of g) {
+    const stop = await s.cont();
+    expect(stop.watchpoints!.length).toBe(1);
+    expect({ text: ourLines(stop), pc: stop.frame!.pc }).toEqual({ text: gs.text, pc: gs.pc });
+  }
+  await s.kill();
+});
+
+test('a watch that fires inside next (range stepping) stops it where gdb does; an unchanged write does not', async () => {
+  const program = fixture('watchscope');
+  const cmds = ['break 18', 'run', 'delete 1', 'watch sum'];
+  for (let i = 0; i < 4; i++) cmds.push('echo @@C\\n', 'next', 'POS');
+  const g = gdbStops(gdb(program, [], cmds));
+  expect(g.map((x) => x.line)).toEqual([19, 17, 18, 19]);
+  expect(g[3].text[0]).toBe('Hardware watchpoint 2: sum');
+  const s = session();
+  await s.loadProgram(program);
+  await s.setBreakpoint({ location: '18' });
+  await s.launch({ program, stdio: 'pipe' });
+  await s.removeBreakpoint(1);
+  await s.setWatchpoint({ expression: 'sum' });
+  for (const gs of g) {
+    const stop = await s.next();
+    expect({ text: ourLines(stop), pc: stop.frame!.pc, line: stop.frame!.line }).toEqual({ text: gs.text, pc: gs.pc, line: gs.line });
+  }
+  await s.kill();
+});
+
+test('a watched write by the instruction under an ignored int3 breakpoint (passed by the tracer) still stops', async () => {
+  const program = fixture('watchscope');
+  const g = gdbStops(gdb(program, [], ['break 38', 'run', 'watch big.cells[20]', ...continues(1)]));
+  const s = session();
+  await s.loadProgram(program);
+  await s.setBreakpoint({ location: '38' });
+  await s.launch({ program, stdio: 'pipe' });
+  // Four watches take the four debug registers, so the breakpoint at line 39 is an int3 whose ignore
+  // count the tracer handles: it steps the `movl $7, big+80` under it itself.
+  const w = await s.setWatchpoint({ expression: 'big.cells[20]' });
+  for (const e of ['ticks', 'total', 'big.cells[0]']) await s.setWatchpoint({ expression: e });
+  await s.setBreakpoint({ location: '39', ignoreCount: 1 });
+  const stop = await s.cont();
+  expect(stop.reason).toBe('watchpoint');
+  expect(stop.breakpointIds).toEqual([w.id]);
+  expect({ text: ourLines(stop).map((l) => l.replace(`watchpoint ${w.id}:`, 'watchpoint 2:')), pc: stop.frame!.pc, line: stop.frame!.line }).toEqual({ text: g[0].text, pc: g[0].pc, line: g[0].line });
+  await s.kill();
 });
