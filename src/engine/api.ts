@@ -141,6 +141,12 @@ export type StopReason =
   | 'location'
   /** Watchpoint triggered. */
   | 'watchpoint'
+  /**
+   * A watch on a local was deleted because its frame returned (gdb's "Watchpoint N deleted because the
+   * program has left the block in which its expression is valid.", MI reason watchpoint-scope): the stop
+   * is at the caller, right after the return; breakpointIds holds the deleted watches.
+   */
+  | 'watchpoint-scope'
   /** A crash-type signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT): DAP 'exception'. */
   | 'exception'
   /** The process exec'd a new program. */
@@ -186,6 +192,11 @@ export interface StopInfo {
   finishedFunction?: string;
   /** reason 'watchpoint': the watchpoints that triggered, with old and new values. */
   watchpoints?: WatchHit[];
+  /**
+   * Watches on locals deleted at this stop because their frame returned: reason 'watchpoint-scope', or
+   * 'finish' out of the watched frame (gdb reports both, MI `reason="watchpoint-scope",wpnum,reason="function-finished"`).
+   */
+  watchScopeDeleted?: number[];
   /** reason 'checkpoint': the checkpoint switched to. */
   checkpointId?: number;
   /**
@@ -293,7 +304,21 @@ export interface WatchpointSpec {
   access?: WatchAccess;
   /** Frame to evaluate the expression in (default: the selected thread's top frame). */
   frameId?: number;
+  /** Stop only when this expression (evaluated in the stopped thread's top frame after the value check) is non-zero (gdb `watch x if cond`). */
+  condition?: string;
+  /** DAP hitCondition, as for breakpoints ("5", "==5", ">5", "%3", ...). */
+  hitCondition?: string;
+  /** gdb ignore count: triggers (with a true condition) to pass before stopping. */
+  ignoreCount?: number;
+  /**
+   * true: debug registers only (an error when they do not fit, as before software watchpoints existed).
+   * Default: a write watch that does not fit becomes a software watchpoint (single-stepping).
+   */
+  hardware?: boolean;
 }
+
+/** What updateWatchpoint (and updateBreakpoint with a watch id) can change. */
+export type WatchpointChange = Partial<Pick<WatchpointSpec, 'condition' | 'hitCondition' | 'ignoreCount'>> & { enabled?: boolean };
 
 export interface Watchpoint {
   /** Shared numbering with breakpoints (gdb numbers watchpoints with breakpoints). */
@@ -309,6 +334,14 @@ export interface Watchpoint {
   /** Watch on a frame's local: deleted when that frame returns. */
   scoped: boolean;
   hitCount: number;
+  /** A software watchpoint (gdb's "Watchpoint N" rather than "Hardware watchpoint N"): continuing single-steps. */
+  software?: boolean;
+  enabled?: boolean;
+  condition?: string;
+  hitCondition?: string;
+  ignoreCount?: number;
+  /** Set for a software watchpoint: why it is one, and that it is slow. */
+  warning?: string;
 }
 
 export interface WatchHit {
@@ -318,6 +351,8 @@ export interface WatchHit {
   /** Write/access watches: the value before the hit; absent for read watches. */
   oldValue?: string;
   newValue: string;
+  /** A software watchpoint ("Watchpoint N: expr" in gdb's text). */
+  software?: boolean;
 }
 
 export type BreakpointChange = Partial<Pick<BreakpointSpec, 'condition' | 'ignoreCount' | 'hitCondition' | 'logMessage' | 'enabled' | 'threadId'>>;
@@ -415,6 +450,12 @@ export interface Variable {
   readOnly?: boolean;
   /** The value could not be read (<optimized out>, <error: Cannot access memory at address 0x0>). */
   error?: string;
+  /** A local of a nested lexical block of its function (Locals scope only; gdb's -stack-list-variables lists those before the arguments). */
+  nestedBlock?: boolean;
+  /** Children of a C++ aggregate: what the child is (base class, member, static member…), its access, and for a static member the number of non-static members declared before it. */
+  childKind?: 'member' | 'element' | 'base' | 'pointee' | 'anonymous' | 'static';
+  access?: 'public' | 'private' | 'protected';
+  position?: number;
 }
 
 export type ValueFormatKind = 'natural' | 'hex' | 'decimal' | 'unsigned' | 'octal' | 'binary' | 'char' | 'address' | 'float';
@@ -676,6 +717,8 @@ export interface Engine extends TypedEmitter<EngineEvents> {
   setWatchpoint(spec: WatchpointSpec): Promise<Watchpoint>;
   removeWatchpoint(id: number): Promise<void>;
   watchpoints(): Watchpoint[];
+  /** Condition, hit condition, ignore count, enabled (updateBreakpoint(id, change) works too). */
+  updateWatchpoint(id: number, change: WatchpointChange): Promise<Watchpoint>;
   /** Resolves a location without setting anything (gdb `info line`, `list`, DAP breakpointLocations). */
   resolveLocation(location: LocationSpec): Promise<LineInfo[]>;
   /** Lines in [line, endLine] of a file that have code (DAP breakpointLocations). */
@@ -710,6 +753,20 @@ export interface Engine extends TypedEmitter<EngineEvents> {
   sources(): Promise<SourceFileInfo[]>;
   /** What is at an address (gdb `info symbol`, `info line *ADDR`). */
   addressInfo(address: number): AddressInfo;
+
+  // --- line tables and sections (src/engine/lines.ts: gdb's symtab.c and minsyms.c answers) ---
+  /** The line table of the first symtab named `file` (-symbol-list-lines): every item, end markers (line 0) included. Throws `No source file named FILE.` */
+  lineTable(file: string): Promise<{ address: number; line: number; isStmt: boolean }[]>;
+  /** `info line FILE:LINE`: the line's first code range (start = end: the line has no code, the range is where the next code starts); `outOfRange` (the symtab's name) when no line at or after it has code. Throws `No source file named FILE.` */
+  lineCode(file: string, line: number): { file: string; fullPath: string; line: number; start: number; end: number } | { outOfRange: string };
+  /** The line-table entry holding an address (gdb's find_pc_line): its line and [start, end). */
+  lineRangeAt(address: number): { file: string; fullPath: string; line: number; start: number; end?: number } | undefined;
+  /** `info symbol ADDR`: the minimal symbol, offset, section and object of each match. */
+  sectionSymbols(address: number): { name: string; offset: number; section: string; objfile: string }[];
+  /** gdb's `<name+offset>` for an address (print_address; `linkageNames`: as `info line` and `x/i` print it, mangled). */
+  addressSymbol(address: number, opts?: { linkageNames?: boolean }): { name: string; offset: number } | undefined;
+  /** Bytes of the object files' sections at an address (before `run`: link-time addresses), undefined when not all in one section with contents. */
+  readFileMemory(address: number, count: number): Buffer | undefined;
 }
 
 /** Constructor signature of the implementation (src/engine/session.ts). */

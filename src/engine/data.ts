@@ -3,7 +3,8 @@
 // resumes), and renders Values into the plain records of api.ts.
 
 import type { Type } from '../symbols';
-import { GprName } from '../ptrace/regs';
+import { FpRegisters, GprName, XState } from '../ptrace/regs';
+import { setVectorRegisterBytes, vectorRegisterBytes } from './registers';
 import { EngineError, EvaluateOptions, EvaluateResult, Scope, ScopeKind, ValueFormat, Variable, VariablesOptions } from './api';
 import type { ReturnLocation } from './return-value';
 import type { Session } from './session';
@@ -26,6 +27,7 @@ import {
   ValueStore,
 } from './values/api';
 import { typeName } from '../symbols';
+import { setFlagsFromString } from 'v8';
 
 type Ref =
   | { kind: 'scope'; frameId: number; scope: ScopeKind }
@@ -38,6 +40,48 @@ const DWARF_TO_GPR: Record<number, GprName> = {
 };
 
 const INT: Type = { kind: 'base', name: 'int', byteSize: 4, encoding: 'signed' };
+
+/** A frame's FrameContext whose caller/callee contexts are computed on first use. */
+class LazyFrameContext implements FrameContext {
+  level: number;
+  pc: number;
+  lookupPc: number;
+  regs: Map<number, bigint>;
+  cfa?: number;
+  module?: ModuleSymbols;
+  inlineDepth?: number;
+  memory: TargetMemory;
+  regBytes?: (reg: number) => Buffer | undefined;
+  setRegister?: (reg: number, value: bigint) => void;
+  private callerCtx: FrameContext | null | undefined;
+  private calleeCtx: FrameContext | null | undefined;
+
+  constructor(
+    f: { level: number; pc: number; lookupPc: number; regs: Map<number, bigint>; cfa?: number; module?: ModuleSymbols; inlineDepth: number; memory: TargetMemory },
+    private readonly findCaller: () => FrameContext | undefined,
+    private readonly findCallee: (() => FrameContext | undefined) | undefined,
+  ) {
+    this.level = f.level;
+    this.pc = f.pc;
+    this.lookupPc = f.lookupPc;
+    this.regs = f.regs;
+    this.cfa = f.cfa;
+    this.module = f.module;
+    this.inlineDepth = f.inlineDepth;
+    this.memory = f.memory;
+  }
+
+  get caller(): FrameContext | undefined {
+    if (this.callerCtx === undefined) this.callerCtx = this.findCaller() ?? null;
+    return this.callerCtx ?? undefined;
+  }
+
+  get callee(): FrameContext | undefined {
+    if (!this.findCallee) return undefined;
+    if (this.calleeCtx === undefined) this.calleeCtx = this.findCallee() ?? null;
+    return this.calleeCtx ?? undefined;
+  }
+}
 
 export class DataBridge {
   readonly store = new ValueStore();
@@ -52,6 +96,24 @@ export class DataBridge {
   clear(): void {
     this.refs.clear();
     this.contexts.clear();
+    this.fpCache.clear();
+    this.xsCache.clear();
+  }
+
+  /** XSAVE areas (ymm, zmm, k...) of the threads whose vector registers an expression named at this stop. */
+  private readonly xsCache = new Map<number, XState | undefined>();
+  /** Threads whose XSAVE area an evaluation changed, written back by flushRegisters. */
+  private readonly pendingXState = new Set<number>();
+
+  /** FP/SSE registers of the threads whose `$xmmN` an expression read at this stop. */
+  private readonly fpCache = new Map<number, FpRegisters>();
+
+  /** Reads the thread's FP/SSE registers before an expression that names a vector register is evaluated. */
+  private async loadVectorRegisters(expression: string, frameId: number | undefined): Promise<void> {
+    if (frameId === undefined || !/\$(?:[xyz]mm\d|k[0-7])/.test(expression)) return;
+    const tid = this.session.frameEntry(frameId).tid;
+    if (!this.fpCache.has(tid)) this.fpCache.set(tid, await this.session.fpRegs(tid));
+    if (!this.xsCache.has(tid)) this.xsCache.set(tid, await this.session.xstate(tid));
   }
 
   private memory(): TargetMemory {
@@ -73,12 +135,23 @@ export class DataBridge {
     };
   }
 
+  /** The last modules() answer and what it was computed from (rendering asks once per value). */
+  private modulesMemo?: { key: object; count: number; maxId: number; list: ModuleSymbols[] };
+
   modules(): ModuleSymbols[] {
     const mods = this.session.moduleTable;
     if (mods) {
-      return [...mods.modules]
+      // Module ids only grow, so the table object, its size and its largest id identify its contents.
+      const list = mods.modules;
+      let maxId = 0;
+      for (const m of list) if (m.id > maxId) maxId = m.id;
+      const memo = this.modulesMemo;
+      if (memo && memo.key === mods && memo.count === list.length && memo.maxId === maxId) return memo.list;
+      const out = [...list]
         .sort((a, b) => (a.kind === 'program' ? -1 : b.kind === 'program' ? 1 : a.id - b.id))
         .map((m) => ({ symbolFile: m.symbols, loadBias: m.bias }));
+      this.modulesMemo = { key: mods, count: list.length, maxId, list: out };
+      return out;
     }
     const prog = this.session.programObject;
     return prog ? [{ symbolFile: prog.symbols, loadBias: 0 }] : [];
@@ -93,41 +166,36 @@ export class DataBridge {
     const mem = this.memory();
     const tid = e.tid;
     const regs = new Map(ef.regs);
-    const ctx: FrameContext = {
-      level: ef.level,
-      pc: ef.pc,
-      lookupPc: ef.lookupPc,
-      regs,
-      cfa: ef.cfa,
-      module: ef.module && ef.module.symbols.hasDebugInfo ? { symbolFile: ef.module.symbols, loadBias: ef.module.bias } : undefined,
-      inlineDepth: ef.inlineDepth + ef.hiddenInline,
-      memory: mem,
-    };
+    // The caller (next physical frame) for entry values, and the callee (frame below) for registers of
+    // caller frames, found when first asked for (getters of a class: a defineProperty on an object
+    // literal would turn it into a slow dictionary object that every later lookup pays for).
+    const ctx: FrameContext = new LazyFrameContext(
+      {
+        level: ef.level,
+        pc: ef.pc,
+        lookupPc: ef.lookupPc,
+        regs,
+        cfa: ef.cfa,
+        module: ef.module && ef.module.symbols.hasDebugInfo ? { symbolFile: ef.module.symbols, loadBias: ef.module.bias } : undefined,
+        inlineDepth: ef.inlineDepth + ef.hiddenInline,
+        memory: mem,
+      },
+      () => this.physicalContext(tid, ef.phys + 1, frameId),
+      ef.phys > 0 ? () => this.physicalContext(tid, ef.phys - 1, frameId) : undefined,
+    );
     if (ef.phys === 0) {
+      // xmm, ymm, zmm, k (src/engine/registers.ts VREG), when loaded for this stop (loadVectorRegisters).
+      ctx.regBytes = (reg: number) => vectorRegisterBytes(reg, this.xsCache.get(tid), this.fpCache.get(tid));
+      ctx.setRegisterBytes = (reg: number, bytes: Buffer) => {
+        const xs = this.xsCache.get(tid);
+        if (!xs) throw new Error('Attempt to assign to an unmodifiable value.');
+        setVectorRegisterBytes(reg, bytes, xs);
+        this.pendingXState.add(tid);
+      };
       ctx.setRegister = (reg: number, value: bigint) => {
         regs.set(reg, value);
         this.pendingRegs.push({ tid, reg, value });
       };
-    }
-    // The caller (next physical frame) for entry values, and the callee (frame below) for registers of
-    // caller frames, found when first asked for.
-    let caller: FrameContext | null | undefined;
-    Object.defineProperty(ctx, 'caller', {
-      enumerable: false,
-      get: () => {
-        if (caller === undefined) caller = this.physicalContext(tid, ef.phys + 1, frameId) ?? null;
-        return caller ?? undefined;
-      },
-    });
-    if (ef.phys > 0) {
-      let callee: FrameContext | null | undefined;
-      Object.defineProperty(ctx, 'callee', {
-        enumerable: false,
-        get: () => {
-          if (callee === undefined) callee = this.physicalContext(tid, ef.phys - 1, frameId) ?? null;
-          return callee ?? undefined;
-        },
-      });
     }
     this.contexts.set(frameId, ctx);
     return ctx;
@@ -170,8 +238,14 @@ export class DataBridge {
   private async flushRegisters(): Promise<void> {
     const writes = this.pendingRegs;
     this.pendingRegs = [];
-    if (!writes.length) return;
     const inf = this.session.inferior!;
+    // Vector registers: the whole XSAVE area, at the size the kernel gave it (it accepts no other).
+    for (const tid of [...this.pendingXState]) {
+      this.pendingXState.delete(tid);
+      const xs = this.xsCache.get(tid);
+      if (xs) await inf.setXState(xs, tid);
+    }
+    if (!writes.length) return;
     const byTid = new Map<number, { reg: number; value: bigint }[]>();
     for (const w of writes) {
       let l = byTid.get(w.tid);
@@ -277,20 +351,30 @@ export class DataBridge {
         return page(regs).map((x) => ({
           name: x.name,
           value: x.unavailable ? '<not saved>' : fmt === 'hex' || x.natural === undefined ? `0x${x.value.toString(16)}` : x.natural,
-          type: x.size === 16 ? 'vec128' : x.size === 10 ? 'i387_ext' : x.name === 'rip' ? 'void (*)()' : 'long',
+          type: x.size === 16 ? 'vec128' : x.size === 32 ? 'builtin_type_vec256i' : x.size === 64 ? 'builtin_type_vec512i' : x.size === 10 ? 'i387_ext' : x.name === 'rip' ? 'void (*)()' : /^k[0-7]$/.test(x.name) ? 'uint64_t' : 'long',
           variablesReference: 0,
           evaluateName: `$${x.name}`,
         }));
       }
       const ctx = this.frameContext(r.frameId);
-      let list: { name: string; value: Value }[];
+      let list: { name: string; value: Value; nested?: boolean }[];
       if (r.scope === 'locals') list = localsOf(ctx);
       else if (r.scope === 'arguments') list = argsOf(ctx);
       else list = ctx.module ? globalsOf(ctx.module, this.evalContext(r.frameId)) : [];
-      return page(list).map((nv) => this.toVariable(nv.name, nv.value, nv.name, r.frameId, fmt));
+      return page(list).map((nv) => {
+        const v = this.toVariable(nv.name, nv.value, nv.name, r.frameId, fmt);
+        if (nv.nested) v.nestedBlock = true;
+        return v;
+      });
     }
     const kids = children(r.value, r.expression, { start: opts.start, count: opts.count });
-    return kids.map((c) => this.toVariable(c.name, c.value, c.expression, r.frameId, fmt));
+    return kids.map((c) => {
+      const v = this.toVariable(c.name, c.value, c.expression, r.frameId, fmt);
+      v.childKind = c.kind;
+      if (c.access) v.access = c.access;
+      if (c.position !== undefined) v.position = c.position;
+      return v;
+    });
   }
 
   async setVariable(ref: number, name: string, value: string, format?: ValueFormat): Promise<Variable> {
@@ -301,6 +385,11 @@ export class DataBridge {
     if (r.kind === 'scope') {
       frameId = r.frameId;
       if (r.scope === 'registers') {
+        if (/^(?:[xyz]mm\d+|k[0-7])$/.test(name)) {
+          // Vector and opmask registers: gdb's assignment to `$name` (XSAVE area, src/engine/registers.ts).
+          const res = await this.setExpression(`$${name}`, value, { frameId: r.frameId, format });
+          return { name, value: res.value, type: res.type, variablesReference: res.variablesReference };
+        }
         const v = parseBig(value);
         await this.session.setRegister(name, v, r.frameId);
         return { name, value: `0x${v.toString(16)}`, variablesReference: 0 };
@@ -331,6 +420,7 @@ export class DataBridge {
     const suffix = parseFormatSuffix(expression);
     const fmt = this.formatOf(opts.format) ?? suffix.format;
     let v: Value;
+    await this.loadVectorRegisters(suffix.expression, frameId);
     try {
       v = evalExpr(suffix.expression, this.evalContext(frameId));
     } catch (e) {
@@ -357,6 +447,7 @@ export class DataBridge {
 
   async setExpression(expression: string, value: string, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
     const frameId = await this.defaultFrame(opts);
+    await this.loadVectorRegisters(expression, frameId);
     const ctx = this.evalContext(frameId);
     let nv: Value;
     try {
@@ -375,7 +466,7 @@ export class DataBridge {
    * A watchpoint's target: `expression` evaluated as an lvalue in memory (gdb's `watch` checks):
    * its address, size, type and current rendering. Throws gdb's messages for non-lvalues.
    */
-  async watchTarget(expression: string, frameId?: number): Promise<{ address: number; size: number; type: Type; text: string; frameId?: number }> {
+  async watchTarget(expression: string, frameId?: number): Promise<{ address: number; size: number; type: Type; text: string; frameId?: number; scoped: boolean }> {
     const fid = await this.defaultFrame({ frameId });
     let v: Value;
     try {
@@ -386,7 +477,18 @@ export class DataBridge {
     if (v.location.kind === 'computed') throw new EngineError(`Cannot watch constant value \`${expression}'.`, 'bad-expression');
     if (v.location.kind !== 'memory' || v.address === undefined) throw new EngineError('Attempt to take address of value not located in memory.', 'bad-expression');
     const size = v.bytes().length;
-    return { address: v.address, size, type: v.type, text: this.render(v, undefined, true), frameId: fid };
+    // gdb's innermost block: the expression depends on the frame when, evaluated with globals only, it
+    // fails or names other memory (a local, or a local shadowing a global).
+    let scoped = false;
+    if (fid !== undefined) {
+      try {
+        const g = evalExpr(expression, this.evalContext(undefined));
+        scoped = g.location.kind !== 'memory' || g.address !== v.address;
+      } catch {
+        scoped = true;
+      }
+    }
+    return { address: v.address, size, type: v.type, text: this.render(v, undefined, true), frameId: fid, scoped };
   }
 
   /** A watched value's current rendering (read from memory now). */
@@ -424,6 +526,7 @@ export class DataBridge {
 
   /** "acct=0x7ffe..., amount=10" for frame lines (gdb's `print frame-arguments scalars`). */
   frameArgsText(frameId: number): string {
+    if (!eagerBaseline) eagerBaselineFromNowOn();
     try {
       return this.argsText(this.frameContext(frameId));
     } catch {
@@ -464,6 +567,28 @@ export class DataBridge {
     } catch {
       /* values engine not ready */
     }
+  }
+}
+
+/**
+ * From the first stop report on (its argument text), V8 compiles every function on its first call
+ * with its baseline compiler (Sparkplug) instead of interpreting it until it has run a few thousand
+ * bytecodes. What a session runs after its first stop (stepping, unwinding at new pcs, symbolizing new
+ * lines, rendering values, the front-end's replies) is mostly code first called then and called tens of
+ * times, never enough to tier up by itself: a fresh session's `next` was 5-12% slower without
+ * (docs/benchmarks.md; set only once the first report is out, the gain was lost in the noise).
+ * Not from the start: the launch (module loading, symbol indexing) runs mostly once-only code, and
+ * compiling it all costs it 50-100 ms. The flag is process-wide (the tracer worker's code too) and
+ * changes no behaviour. BACKSTEP_NO_WARMUP=1 (or =jit) leaves it off, to measure the cold case.
+ */
+let eagerBaseline = false;
+function eagerBaselineFromNowOn(): void {
+  eagerBaseline = true;
+  if (process.env.BACKSTEP_NO_WARMUP === '1' || process.env.BACKSTEP_NO_WARMUP === 'jit') return;
+  try {
+    setFlagsFromString('--always-sparkplug');
+  } catch {
+    /* not this V8 */
   }
 }
 

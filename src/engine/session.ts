@@ -11,7 +11,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { FpRegisters, Registers, GPR_NAMES, GprName } from '../ptrace/regs';
+import { FpRegisters, Registers, GPR_NAMES, GprName, XState } from '../ptrace/regs';
 import { signalDescription, signalName, signalNumber, DEFAULT_NOSTOP, SIGNALS } from '../ptrace/signals';
 import { analyzeAmd64Prologue, fileMatches } from '../symbols';
 import { dwarfRegsFromUserRegs, Frame as UnwindFrame, unwindDetailed, UnwindMemory } from '../symbols/unwind';
@@ -55,12 +55,11 @@ import {
   Variable,
   VariablesOptions,
   Watchpoint,
+  WatchpointChange,
   WatchpointSpec,
-  WatchAccess,
   WatchHit,
 } from './api';
 import { typeName } from '../symbols';
-import type { Type } from '../symbols';
 import { BreakpointTable, ResolveTarget, UserBreakpoint } from './breakpoints';
 import { buildStack, EngineFrame, frameText, InlineHiding, returnTypeDie, Stack, toFrameInfo } from './frames';
 import { parseLocation } from './linespec';
@@ -72,6 +71,9 @@ import { DataBridge } from './data';
 import { registerList } from './registers';
 import { ReverseEngine } from './reverse/reverse';
 import { SessionCheckpoints } from './checkpoints-session';
+import { WatchManager } from './watchpoints';
+import { symbolFor } from './values/symbolize';
+import { LineCodeRange, SectionSymbol, SourceLineRow, lineCode, lineRangeAt, readFromFiles, sectionSymbols, sourceLineTable, symtabName } from './lines';
 
 /** Extension points filled by the checkpoint engine (src/engine/checkpoints*.ts) and reverse execution. */
 export interface CheckpointProvider {
@@ -102,6 +104,8 @@ interface FrameEntry {
 interface ThreadCache {
   regs: Registers;
   fp?: FpRegisters;
+  /** The XSAVE area (null: the kernel gave none); fp is a view of its first 512 bytes. */
+  xs?: XState | null;
   stack?: Stack;
   ids?: number[];
   /** Frames of the innermost physical frame only (enough to report a stop), with their ids. */
@@ -137,6 +141,8 @@ export interface SessionOptions {
 
 export class Session extends EventEmitter implements Engine {
   private tracer?: Tracer;
+  /** A tracer worker being started ahead of a launch or attach (prestartTracer). */
+  private tracerStart?: Promise<Tracer>;
   private inf?: Inferior;
   private prog?: ObjectFile;
   private progInfo?: ProgramInfo;
@@ -167,6 +173,28 @@ export class Session extends EventEmitter implements Engine {
   constructor(private readonly options: SessionOptions = {}) {
     super();
     this.data = new DataBridge(this);
+    this.watch = new WatchManager({
+      inferior: () => this.inf,
+      busy: () => this.busy,
+      requireStopped: () => this.requireStopped(),
+      data: this.data,
+      bpTable: this.bpTable,
+      applyBreakpoints: () => this.applyBreakpoints(),
+      condition: (expr, tid) => this.evalCondition(expr, tid),
+      frameOf: (frameId) => {
+        const e = this.frameEntry(frameId);
+        return { tid: e.tid, phys: e.ef.phys };
+      },
+      physicalFrame: async (tid, phys) => {
+        await this.cacheFor(tid);
+        return this.physicalFrame(tid, phys);
+      },
+      note: (text) => this.emit('output', { category: 'console', text }),
+      pauseRequested: () => this.pauseWanted,
+      recording: () => this.inf !== undefined && this.inf === this.recordedView,
+      deleted: (bp) => this.emit('breakpoint', { reason: 'removed', breakpoint: bp }),
+      changed: (bp) => this.emit('breakpoint', { reason: 'changed', breakpoint: bp }),
+    });
     this.checkpointProvider = new SessionCheckpoints(this);
     this.reverseProvider = new ReverseEngine(this);
   }
@@ -245,6 +273,7 @@ export class Session extends EventEmitter implements Engine {
       for (const bp of this.bpTable.all()) this.bpTable.dropObject(this.prog.path);
     }
     this.prog = obj;
+    for (const w of obj.warnings) this.emit('output', { category: 'log', text: `warning: ${w}\n` });
     const has = obj.hasDebugInfo;
     this.progInfo = {
       path: file,
@@ -269,7 +298,7 @@ export class Session extends EventEmitter implements Engine {
       const programPath = cwd && !path.isAbsolute(config.program) && config.program.includes('/') ? path.resolve(cwd, config.program) : config.program;
       if (!this.prog || this.prog.path !== safeCheck(programPath)) await this.loadProgram(programPath);
       this.config = { ...config };
-      this.tracer ??= await Tracer.create({ pin: this.options.pin });
+      const tracer = await this.tracerReady();
       let env = config.env ? { ...config.env } : undefined;
       if (config.envOverrides) {
         env = env ?? { ...(process.env as Record<string, string>) };
@@ -281,7 +310,7 @@ export class Session extends EventEmitter implements Engine {
       const stdio = this.prepareStdio(config);
       let inf: Inferior;
       try {
-        inf = await this.tracer.launch({ program: this.prog!.path, args: config.args ?? [], env, cwd, stdio: stdio.fds, disableAslr: config.disableAslr });
+        inf = await tracer.launch({ program: this.prog!.path, args: config.args ?? [], env, cwd, stdio: stdio.fds, disableAslr: config.disableAslr });
       } catch (e) {
         stdio.cleanup(false);
         throw new EngineError((e as Error).message, 'target');
@@ -336,10 +365,10 @@ export class Session extends EventEmitter implements Engine {
       const program = config.program ?? safeReadlink(`/proc/${config.pid}/exe`);
       if (!program) throw new EngineError(`Cannot attach to process ${config.pid}: no such process.`, 'target');
       await this.loadProgram(program);
-      this.tracer ??= await Tracer.create({ pin: this.options.pin });
+      const tracer = await this.tracerReady();
       let inf: Inferior;
       try {
-        inf = await this.tracer.attach(config.pid);
+        inf = await tracer.attach(config.pid);
       } catch (e) {
         throw new EngineError((e as Error).message, 'target');
       }
@@ -365,6 +394,8 @@ export class Session extends EventEmitter implements Engine {
     await this.onModules(changes.added, changes.removed);
     if (mods.solibEventAddr !== undefined) this.bpTable.addInternal(mods.solibEventAddr, 'solib');
     await this.applyBreakpoints();
+    // Watches kept from the previous run (gdb keeps watches on globals across `run`).
+    await this.watch.reinsert('run');
   }
 
   private prepareStdio(config: LaunchConfig): { fds?: [number, number, number]; closeChildEnds(): void; cleanup(ok: boolean): void } {
@@ -483,6 +514,25 @@ export class Session extends EventEmitter implements Engine {
     return this.launch(config);
   }
 
+  /**
+   * Starts the tracer worker in the background, so that a launch or attach that follows does not wait
+   * for it (the worker's start, ~0.1 s, overlaps with the client's configuration requests).
+   */
+  prestartTracer(): void {
+    if (this.tracer || this.tracerStart) return;
+    this.tracerStart = Tracer.create({ pin: this.options.pin });
+    this.tracerStart.catch(() => undefined);
+  }
+
+  private async tracerReady(): Promise<Tracer> {
+    if (!this.tracer) {
+      const starting = this.tracerStart ?? Tracer.create({ pin: this.options.pin });
+      this.tracerStart = undefined;
+      this.tracer = await starting;
+    }
+    return this.tracer;
+  }
+
   async dispose(): Promise<void> {
     try {
       if (this.inf && this.inf.state !== 'exited') {
@@ -492,6 +542,8 @@ export class Session extends EventEmitter implements Engine {
     } finally {
       for (const s of this.outputs) s.destroy();
       this.outputs = [];
+      if (this.tracerStart) this.tracer ??= await this.tracerStart.catch(() => undefined);
+      this.tracerStart = undefined;
       if (this.tracer) await this.tracer.close();
       this.tracer = undefined;
       if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
@@ -506,6 +558,7 @@ export class Session extends EventEmitter implements Engine {
     this.mods = undefined;
     this.bpTable.forgetInserted();
     this.bpTable.removeInternalOwner('solib');
+    this.watch.processGone();
     if (mods) {
       for (const m of mods.modules) {
         if (m.kind === 'program') continue;
@@ -544,6 +597,7 @@ export class Session extends EventEmitter implements Engine {
     }
     for (const m of added) {
       this.emit('module', { reason: 'new', module: m.info() });
+      if (m.kind === 'library') for (const w of m.obj.warnings) this.emit('output', { category: 'log', text: `warning: ${w}\n` });
       if (m.kind === 'program') continue; // resolved against the program already (link-time)
       for (const bp of this.bpTable.all()) {
         if (this.resolveInTarget(bp, { obj: m.obj, bias: m.bias, path: m.obj.path })) this.emitBp('changed', bp);
@@ -590,11 +644,19 @@ export class Session extends EventEmitter implements Engine {
     const top = this.lastStop?.frame;
     if (top?.fullPath && top.line !== undefined) return { file: top.fullPath, line: top.line };
     const prog = this.prog;
-    if (prog?.hasDebugInfo) {
-      const main = prog.symbols.breakpointAddressForFunction('main');
-      if (main) return { file: main.file, line: main.line };
-    }
-    return {};
+    if (!prog?.hasDebugInfo) return {};
+    // main's position costs the program's name index: only computed when a location needs a default
+    // (a bare LINE or +OFFSET), not for FILE:LINE or FUNCTION.
+    let main: { file?: string; line?: number } | undefined;
+    const get = () => (main ??= prog.symbols.breakpointAddressForFunction('main') ?? {});
+    return {
+      get file() {
+        return get().file;
+      },
+      get line() {
+        return get().line;
+      },
+    };
   }
 
   async setBreakpoint(spec: BreakpointSpec, opts: SetBreakpointOptions = {}): Promise<Breakpoint> {
@@ -610,6 +672,10 @@ export class Session extends EventEmitter implements Engine {
   }
 
   async updateBreakpoint(id: number, change: BreakpointChange): Promise<Breakpoint> {
+    if (this.watch.has(id)) {
+      await this.watch.update(id, change);
+      return this.watch.asBreakpoint(id);
+    }
     const bp = this.bpTable.update(id, change);
     if (this.inf && this.inf.state === 'stopped' && !this.busy) await this.applyBreakpoints();
     const pub = this.publicBp(bp);
@@ -618,86 +684,34 @@ export class Session extends EventEmitter implements Engine {
   }
 
   async removeBreakpoint(id: number): Promise<void> {
-    if (this.watches.has(id)) return this.removeWatchpoint(id);
+    if (this.watch.has(id)) return this.removeWatchpoint(id);
     const bp = this.bpTable.remove(id);
     if (this.inf && this.inf.state === 'stopped' && !this.busy) await this.applyBreakpoints();
     this.emit('breakpoint', { reason: 'removed', breakpoint: this.publicBp(bp) });
   }
 
-  // ------------------------------------------------------------------ watchpoints
-  private readonly watches = new Map<number, WatchEntry>();
-  private pendingWatchHits?: WatchHit[];
+  // ------------------------------------------------------------------ watchpoints (src/engine/watchpoints.ts)
+  readonly watch: WatchManager;
 
-  async setWatchpoint(spec: WatchpointSpec): Promise<Watchpoint> {
-    const inf = this.requireStopped();
-    if (this.busy) throw new EngineError('Cannot set a watchpoint while the target is running; pause first.', 'running');
-    const access: WatchAccess = spec.access ?? 'write';
-    const t = await this.data.watchTarget(spec.expression, spec.frameId);
-    if (t.size === 0) throw new EngineError(`Cannot watch \`${spec.expression}': it has no size.`, 'bad-expression');
-    const slots = watchSlots(t.address, t.size);
-    const inserted: number[] = [];
-    try {
-      for (const s of slots) {
-        await inf.setWatchpoint(s.addr, s.len, access === 'write' ? 'write' : 'access');
-        inserted.push(s.addr);
-      }
-    } catch (e) {
-      for (const a of inserted) await inf.removeWatchpoint(a).catch(() => undefined);
-      const msg = (e as Error).message;
-      if (/exceeds limit/.test(msg)) {
-        throw new EngineError(`Hardware watchpoints used exceeds limit (x86 has 4 debug registers; \`${spec.expression}' needs ${slots.length}, execution hardware breakpoints share them).`, 'invalid');
-      }
-      throw new EngineError(msg, 'target');
-    }
-    const w: WatchEntry = { id: this.bpTable.allocateId(), expression: spec.expression, access, address: t.address, size: t.size, type: t.type, value: t.text, slots: slots.map((s) => s.addr), scoped: false, hitCount: 0 };
-    this.watches.set(w.id, w);
-    return this.publicWatch(w);
+  setWatchpoint(spec: WatchpointSpec): Promise<Watchpoint> {
+    return this.watch.set(spec);
   }
 
-  async removeWatchpoint(id: number): Promise<void> {
-    const w = this.watches.get(id);
-    if (!w) throw new EngineError(`No watchpoint number ${id}.`, 'bad-id');
-    this.watches.delete(id);
-    const inf = this.inf;
-    if (inf && inf.state === 'stopped') for (const a of w.slots) await inf.removeWatchpoint(a).catch(() => undefined);
+  removeWatchpoint(id: number): Promise<void> {
+    return this.watch.remove(id);
   }
 
   watchpoints(): Watchpoint[] {
-    return [...this.watches.values()].map((w) => this.publicWatch(w));
+    return this.watch.list();
   }
 
-  private publicWatch(w: WatchEntry): Watchpoint {
-    return { id: w.id, expression: w.expression, access: w.access, address: w.address, size: w.size, type: typeName(w.type), value: w.value, scoped: w.scoped, hitCount: w.hitCount };
+  updateWatchpoint(id: number, change: WatchpointChange): Promise<Watchpoint> {
+    return this.watch.update(id, change);
   }
 
-  /**
-   * After a debug-register trap: the watchpoints that count as hit. Write watches only when their value
-   * changed (gdb: a write of the same value continues silently); read/access watches (one read/write
-   * debug register on x86) when no write watch changed.
-   */
-  private watchHits(): WatchHit[] {
-    const hits: WatchHit[] = [];
-    const readers: { w: WatchEntry; now: string }[] = [];
-    for (const w of this.watches.values()) {
-      let now: string;
-      try {
-        now = this.data.renderAt(w.type, w.address);
-      } catch (e) {
-        now = `<error: ${(e as Error).message}>`;
-      }
-      if (w.access === 'write') {
-        if (now !== w.value) hits.push({ id: w.id, expression: w.expression, access: w.access, oldValue: w.value, newValue: now });
-      } else if (w.access === 'readWrite' && now !== w.value) {
-        hits.push({ id: w.id, expression: w.expression, access: w.access, oldValue: w.value, newValue: now });
-      } else if (w.access === 'readWrite' || now === w.value) {
-        // A read watch whose value changed saw a write (x86 has no read-only debug register): not a hit.
-        readers.push({ w, now });
-      }
-      w.value = now;
-    }
-    if (!hits.length) for (const r of readers) hits.push({ id: r.w.id, expression: r.w.expression, access: r.w.access, newValue: r.now });
-    for (const h of hits) this.watches.get(h.id)!.hitCount++;
-    return hits;
+  /** Watch values re-read where the program is (after a reverse command moved it without triggers). */
+  private refreshWatchValues(): void {
+    this.watch.refreshValues();
   }
 
   breakpoints(): Breakpoint[] {
@@ -790,11 +804,22 @@ export class Session extends EventEmitter implements Engine {
       const internal = this.bpTable.internalOwners(ev.pc);
       if (internal?.has('solib')) await this.solibEvent();
       const decision = await this.bpTable.decide(ev.pc, ev.tid, this.biasOf, (expr) => this.evalCondition(expr, ev.tid));
+      if (!decision.stop.length && !decision.errors.length && (await this.watch.checkScope(ev.tid, ev.pc, internal))) {
+        return { kind: 'other', ev: { kind: 'watchpoint', pid: ev.pid, tid: ev.tid, pc: ev.pc, dr6: 0, threads: ev.threads } };
+      }
       return { kind: 'bp', tid: ev.tid, pc: ev.pc, ev, decision, internal: this.bpTable.internalOwners(ev.pc) };
+    }
+    if (ev.kind === 'watchpoint' && this.watch.size) {
+      // A watch that fired during a step (a continue's traps are decided in contEvent): a write of the
+      // same value is no stop, the step goes on.
+      if (await this.watch.onTrap(ev)) return { kind: 'other', ev };
+      return { kind: 'step', tid: ev.tid, pc: ev.pc, ev: { kind: 'step', pid: ev.pid, tid: ev.tid, pc: ev.pc, threads: ev.threads, regs: ev.regs } };
     }
     if (ev.kind === 'step') {
       const internal = this.bpTable.internalOwners(ev.pc);
       if (internal?.has('solib')) await this.solibEvent();
+      // A step that returns to the caller of a frame with a watched local ends there (gdb's watchpoint-scope stop).
+      if (await this.watch.checkScope(ev.tid, ev.pc, internal)) return { kind: 'other', ev: { kind: 'watchpoint', pid: ev.pid, tid: ev.tid, pc: ev.pc, dr6: 0, threads: [] } };
       if (this.bpTable.userAt(ev.pc, this.biasOf).length && !this.bpTable.isDelegated(ev.pc)) {
         const decision = await this.bpTable.decide(ev.pc, ev.tid, this.biasOf, (expr) => this.evalCondition(expr, ev.tid));
         await this.emitLogs(decision, ev.tid);
@@ -828,27 +853,35 @@ export class Session extends EventEmitter implements Engine {
     let sig = signal;
     for (;;) {
       this.threadCache.clear();
-      const raw = await inf.cont({ signal: sig, temporary: this.bpTable.transientAddresses() });
+      const raw = this.watch.stepping && this.inf !== this.recordedView
+        ? await this.watch.stepUntilChange(inf, sig, this.bpTable.transientAddresses())
+        : await inf.cont({ signal: sig, temporary: this.bpTable.transientAddresses() });
       sig = undefined;
-      if (raw.kind === 'exited' || raw.kind === 'killed') return { kind: 'other', ev: raw };
-      if (raw.kind === 'watchpoint' && this.watches.size) {
-        this.noteThreads(raw);
-        const hits = this.watchHits();
-        if (!hits.length) continue;
-        this.pendingWatchHits = hits;
-        return { kind: 'other', ev: raw };
-      }
-      const ev = await this.classify(raw);
-      if (ev.kind === 'bp') {
-        await this.emitLogs(ev.decision, ev.tid);
-        if (ev.decision.stop.length || ev.decision.errors.length) return ev;
-        const owners = ev.internal ? [...ev.internal].filter((o) => o !== 'solib') : [];
-        if (owners.length) return ev;
-        if (this.pauseWanted) return { kind: 'other', ev: { kind: 'paused', pid: inf.pid, tid: ev.tid, pc: ev.pc, threads: [] } };
-        continue;
-      }
-      return ev;
+      const ev = await this.contEvent(raw);
+      if (ev) return ev;
     }
+  }
+
+  /** What continueAll makes of a stop of a continue: the event, or undefined when it runs on. */
+  private async contEvent(raw: StopEvent): Promise<Ev | undefined> {
+    if (raw.kind === 'exited' || raw.kind === 'killed') return { kind: 'other', ev: raw };
+    if (raw.kind === 'watchpoint' && this.watch.size) {
+      this.noteThreads(raw);
+      if (!(await this.watch.onTrap(raw))) return undefined;
+      return { kind: 'other', ev: raw };
+    }
+    const ev = await this.classify(raw);
+    if (ev.kind === 'bp') {
+      await this.emitLogs(ev.decision, ev.tid);
+      if (ev.decision.stop.length || ev.decision.errors.length) return ev;
+      // A watch on a local whose frame returned: gdb's watchpoint-scope stop.
+      if (await this.watch.checkScope(ev.tid, ev.pc, ev.internal)) return { kind: 'other', ev: { kind: 'watchpoint', pid: raw.pid, tid: ev.tid, pc: ev.pc, dr6: 0, threads: [] } };
+      const owners = ev.internal ? [...ev.internal].filter((o) => o !== 'solib' && !WatchManager.isScopeOwner(o)) : [];
+      if (owners.length) return ev;
+      if (this.pauseWanted) return { kind: 'other', ev: { kind: 'paused', pid: raw.pid, tid: ev.tid, pc: ev.pc, threads: [] } };
+      return undefined;
+    }
+    return ev;
   }
 
   private stepHost(): StepHost {
@@ -869,13 +902,34 @@ export class Session extends EventEmitter implements Engine {
       },
       singleStepRange: async (tid: number, start: number, end: number, stopAt: number[]) => {
         self.threadCache.clear();
-        const r = await self.inf!.stepRange(start, end, { tid, stopAt, maxSteps: 20_000 });
+        // With a software watchpoint the range steps compare the watched bytes too (watchpoints.ts).
+        const r = self.watch.stepping && self.inf !== self.recordedView ? await self.watch.stepRange(self.inf!, tid, start, end, stopAt) : await self.inf!.stepRange(start, end, { tid, stopAt, maxSteps: 20_000 });
         const raw = r.event;
         if (raw.kind === 'exited' || raw.kind === 'killed') return { ev: { kind: 'other', ev: raw } as Ev, prevPc: r.prevPc };
         const ev = await self.classify(raw);
         if (ev.kind === 'bp' && !ev.decision.stop.length && !ev.decision.errors.length) return { ev: { kind: 'step', tid: ev.tid, pc: ev.pc, ev: ev.ev } as Ev, prevPc: r.prevPc };
         return { ev, prevPc: r.prevPc };
       },
+      stepOverRange:
+        // A software watchpoint must see the calls stepped over: they go through continueAll.
+        self.inf === self.recordedView || self.watch.stepping
+        ? undefined
+        : async (tid: number, start: number, end: number, stopAt: number[], frameCfa: number | undefined) => {
+            self.threadCache.clear();
+            const r = await self.inf!.stepOver(start, end, { tid, stopAt, maxSteps: 20_000, frameCfa, temporary: self.bpTable.transientAddresses() });
+            const raw = r.event;
+            let ev: Ev;
+            if (r.over) {
+              // A stop of the run over a call: as continueAll sees it ('step': not one to show, run on).
+              ev = (await self.contEvent(raw)) ?? { kind: 'step', tid, pc: 'pc' in raw ? raw.pc : 0, ev: raw };
+            } else if (raw.kind === 'exited' || raw.kind === 'killed') {
+              ev = { kind: 'other', ev: raw };
+            } else {
+              ev = await self.classify(raw);
+              if (ev.kind === 'bp' && !ev.decision.stop.length && !ev.decision.errors.length) ev = { kind: 'step', tid: ev.tid, pc: ev.pc, ev: ev.ev };
+            }
+            return { ev, prevPc: r.prevPc, over: r.over };
+          },
       continueAll: () => self.continueAll(),
       applyBreakpoints: () => self.applyBreakpoints(),
       regs: async (tid: number) => (await self.cacheFor(tid)).regs,
@@ -941,7 +995,7 @@ export class Session extends EventEmitter implements Engine {
       case 'exec':
         return { reason: 'exec', tid: raw.tid };
       case 'watchpoint':
-        return { reason: 'watchpoint', tid: raw.tid };
+        return { reason: this.watch.pendingReason, tid: raw.tid };
       default:
         return { reason: 'step', tid: raw.tid };
     }
@@ -996,8 +1050,8 @@ export class Session extends EventEmitter implements Engine {
       }
     }
     if (p.bps?.some((b) => b.temporary)) await this.applyBreakpoints();
-    if (p.reason === 'watchpoint' && frame) {
-      // The trap comes after the accessing instruction: gdb shows the address when that is mid-line.
+    if ((p.reason === 'watchpoint' || p.reason === 'watchpoint-scope') && frame) {
+      // The trap comes after the accessing instruction (or the return): gdb shows the address when that is mid-line.
       const mod = this.mods?.find(frame.pc);
       const l = mod ? lineAt(mod, frame.pc) : undefined;
       p.midLine = !l || l.address !== frame.pc;
@@ -1005,6 +1059,8 @@ export class Session extends EventEmitter implements Engine {
     const args = frame ? this.data.frameArgsText(frame.id) : '';
     const loc = frame ? frameText(frame, { args, withAddress: frame.line === undefined || !!p.midLine }) : frameErr ?? '';
     let watchHits: WatchHit[] | undefined;
+    let watchIds: number[] | undefined;
+    let scopeDeleted: number[] | undefined;
     let description: string;
     switch (p.reason) {
       case 'breakpoint': {
@@ -1022,32 +1078,44 @@ export class Session extends EventEmitter implements Engine {
       case 'pause':
         description = `Program received signal SIGINT, Interrupt.\n${loc}`;
         break;
-      case 'finish':
-        description = `Run till exit from ${p.finished ?? ''}\n${loc}${p.returnText ? `\nValue returned is ${p.returnText}` : ''}`;
+      case 'finish': {
+        const sc = p.watchScope ? await this.watch.takeStop(tid) : undefined;
+        if (sc) scopeDeleted = sc.ids;
+        description = `Run till exit from ${p.finished ?? ''}\n${sc ? sc.text.replace(/^\n/, '') : ''}${loc}${p.returnText ? `\nValue returned is ${p.returnText}` : ''}`;
         break;
+      }
       case 'no-history':
         description = `\nNo more reverse-execution history.\n${loc}`;
         break;
-      case 'watchpoint': {
-        watchHits = this.pendingWatchHits ?? this.watchHits();
-        this.pendingWatchHits = undefined;
-        description = watchHits.map(watchText).join('') + loc;
+      case 'watchpoint':
+      case 'watchpoint-scope': {
+        const w = await this.watch.takeStop(tid);
+        if (p.reason === 'watchpoint') watchHits = w.hits;
+        else scopeDeleted = w.ids;
+        watchIds = w.ids;
+        description = w.text + loc;
         break;
       }
       default:
         description = loc;
     }
+    if (p.reason !== 'watchpoint-scope' && p.reason !== 'checkpoint') {
+      // A watch on a local whose frame returned without its scope breakpoint being reported (step, finish).
+      const gone = await this.watch.dropGone(tid, async () => (await this.cacheFor(tid)).regs.sp).catch(() => '');
+      if (gone) description = gone + description;
+    }
     const info: StopInfo = {
       reason: p.reason,
       threadId: tid,
       allThreadsStopped: true,
-      breakpointIds: watchHits ? watchHits.map((h) => h.id) : p.bps?.map((b) => b.id),
+      breakpointIds: watchIds ?? p.bps?.map((b) => b.id),
       signal: p.signal,
       frame,
       returnValue: p.returnValue,
       finishedFunction: p.finishedFunction,
       checkpointId: p.checkpointId,
       watchpoints: watchHits,
+      watchScopeDeleted: scopeDeleted,
       description,
     };
     this.lastStop = info;
@@ -1107,17 +1175,23 @@ export class Session extends EventEmitter implements Engine {
   private async lineStep(mode: LineStepMode, opts: StepOptions): Promise<StopInfo> {
     const tid = this.tidFor(opts);
     const count = Math.max(1, opts.count ?? 1);
+    // Frame 0 as the stop's report computed it (runCommand drops the stop's caches): the stepping
+    // frame's CFA and its hidden inline frames, without unwinding again.
+    const top = async (): Promise<{ hidden: number; cfa?: { cfa: number | undefined } }> => {
+      try {
+        const { stack } = await this.stackOf(tid, true);
+        return { hidden: stack.frames[0]?.hiddenInline ?? 0, cfa: stack.physical.length ? { cfa: stack.physical[0].cfa } : undefined };
+      } catch {
+        return { hidden: 0 };
+      }
+    };
+    const first = await top();
     return this.runCommand(
       async () => {
         let p: PendingStop = { reason: 'step', tid };
         for (let i = 0; i < count; i++) {
-          let hidden = 0;
-          try {
-            hidden = (await this.stackOf(tid, true)).stack.frames[0]?.hiddenInline ?? 0;
-          } catch {
-            hidden = 0;
-          }
-          const r = await stepLine(this.stepHost(), tid, mode, hidden);
+          const f = i === 0 ? first : await top();
+          const r = await stepLine(this.stepHost(), tid, mode, f.hidden, f.cfa);
           if (r.kind === 'done') this.inlineState = { tid, hiding: { count: r.hidden ?? 0 } };
           p = this.stopFromStep(r);
           if (p.reason !== 'step') break;
@@ -1176,9 +1250,11 @@ export class Session extends EventEmitter implements Engine {
     return this.runCommand(
       async () => {
         const r = await runTo(this.stepHost(), tid, [caller.pc], phys.cfa);
-        if (!r.reached) return this.stopFromEv(r.ev);
+        // A watch on a local of the finished frame ends right at the return: gdb reports both.
+        const scoped = !r.reached && r.ev.kind === 'other' && r.ev.ev.kind === 'watchpoint' && r.ev.ev.pc === caller.pc && this.watch.pendingReason === 'watchpoint-scope';
+        if (!r.reached && !scoped) return this.stopFromEv(r.ev);
         if (r.ev.kind === 'bp' && r.ev.decision.stop.length) return this.stopFromEv(r.ev);
-        const p: PendingStop = { reason: 'finish', tid, finished, finishedFunction: ef.function, midLine: true };
+        const p: PendingStop = { reason: 'finish', tid, finished, finishedFunction: ef.function, midLine: true, watchScope: scoped || undefined };
         if (fn && mod) {
           try {
             const rv = await this.returnValue(tid, mod, fn);
@@ -1358,6 +1434,8 @@ export class Session extends EventEmitter implements Engine {
     );
     if (mods.solibEventAddr !== undefined) this.bpTable.addInternal(mods.solibEventAddr, 'solib');
     await this.applyBreakpoints();
+    // Debug registers are per thread and not copied by fork: the copy gets the watches again.
+    await this.watch.reinsert('checkpoint');
     if (previousPid !== undefined) this.emit('thread', { reason: 'exited', threadId: previousPid });
     this.emit('thread', { reason: 'started', threadId: inf.pid });
     const info = await this.finishStop({ reason: 'checkpoint', tid: inf.pid, checkpointId, quiet: true });
@@ -1367,11 +1445,18 @@ export class Session extends EventEmitter implements Engine {
   }
 
   /**
+   * The inferior is a recording's view (setInferiorView): run control goes through requests it turns into
+   * hops (cont, step, stepRange), so `next` does not use the tracer's stepOver there.
+   */
+  private recordedView: Inferior | undefined;
+
+  /**
    * For reverse execution (src/engine/reverse): the process the session runs becomes `view`, an
    * Inferior that forwards to the live program or to a replay copy of its past under the same identity.
    */
   setInferiorView(view: Inferior): void {
     this.inf = view;
+    this.recordedView = view;
     this.clearStopState();
   }
 
@@ -1381,11 +1466,25 @@ export class Session extends EventEmitter implements Engine {
     return this.stackTraceOf(this.inf!.currentTid, 0, levels);
   }
 
+  /** For reverse execution: a breakpoint condition, evaluated where the process the view shows is. */
+  async reverseCondition(expr: string): Promise<boolean> {
+    this.clearStopState();
+    try {
+      return await this.data.condition(expr, this.inf!.currentTid);
+    } finally {
+      this.clearStopState();
+    }
+  }
+
   /** For reverse execution: runs `body` as a run-control command and reports the stop it names. */
   runReverse(body: () => Promise<{ reason: StopReason; breakpointIds?: number[]; midLine?: boolean }>): Promise<StopInfo> {
     return this.runCommand(async () => {
+      // Watch values as of the start: a reverse watch stop shows gdb's Old value = the value after the
+      // write (here), New value = the value before it (there).
+      this.refreshWatchValues();
       const r = await body();
       this.clearStopState();
+      if (r.reason !== 'watchpoint') this.refreshWatchValues();
       const bps = (r.breakpointIds ?? []).map((id) => this.bpTable.get(id)).filter((b): b is UserBreakpoint => !!b);
       return { reason: r.reason, tid: this.inf!.currentTid, bps: bps.length ? bps : undefined, midLine: r.midLine };
     });
@@ -1447,8 +1546,21 @@ export class Session extends EventEmitter implements Engine {
   /** Floating-point registers of a thread (cached for this stop). */
   async fpRegs(tid: number): Promise<FpRegisters> {
     const c = await this.cacheFor(tid);
-    c.fp ??= await this.inf!.getFpRegisters(tid);
+    c.fp ??= (await this.xstate(tid))?.fp() ?? (await this.inf!.getFpRegisters(tid));
     return c.fp;
+  }
+
+  /** The XSAVE area of a thread (ymm, zmm, k...; cached for this stop), undefined if the kernel has none. */
+  async xstate(tid: number): Promise<XState | undefined> {
+    const c = await this.cacheFor(tid);
+    if (c.xs === undefined) {
+      try {
+        c.xs = await this.inf!.getXState(tid);
+      } catch {
+        c.xs = null;
+      }
+    }
+    return c.xs ?? undefined;
   }
 
   /** The full stack of a thread (cached for this stop), frame ids registered. */
@@ -1485,7 +1597,7 @@ export class Session extends EventEmitter implements Engine {
   }
 
   private fullStack(tid: number, c: ThreadCache): { stack: Stack; ids: number[] } {
-    let stack = buildStack(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), this.mods!, { inline: this.hidingOf(tid) });
+    let stack = buildStack(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), this.mods!, { inline: this.hidingOf(tid), stopAtMain: !this.options.backtracePastMain });
     if (!this.options.backtracePastMain) {
       // gdb stops the backtrace at main (its inline frames included).
       const i = stack.frames.findIndex((f) => f.function === 'main' && !f.inlined && f.module?.kind === 'program');
@@ -1612,9 +1724,11 @@ export class Session extends EventEmitter implements Engine {
     this.requireStopped();
     const id = frameId ?? (await this.topFrameId());
     const e = this.frameEntry(id);
-    const fp = e.ef.level === 0 || (e.ef.phys === 0) ? await this.fpRegs(e.tid) : undefined;
+    // x87, SSE and AVX registers have no CFI rules: every frame shows the thread's own, as gdb does.
+    const fp = await this.fpRegs(e.tid);
+    const xs = await this.xstate(e.tid);
     const regs = e.ef.phys === 0 ? (await this.cacheFor(e.tid)).regs : undefined;
-    return registerList(e.ef.regs, regs, fp, (addr) => this.symbolSuffix(addr));
+    return registerList(e.ef.regs, regs, fp, (addr) => this.symbolSuffix(addr), xs);
   }
 
   async setRegister(name: string, value: bigint, frameId?: number): Promise<void> {
@@ -1667,6 +1781,41 @@ export class Session extends EventEmitter implements Engine {
     return { address, function: f?.name, offset: f ? address - f.start : undefined, file: l?.file, fullPath: l?.fullPath, line: l?.line, module: mod.path };
   }
 
+  // --- line tables and sections (src/engine/lines.ts) ---
+
+  async lineTable(file: string): Promise<SourceLineRow[]> {
+    const rows = sourceLineTable(this.targets(), file);
+    if (!rows) throw new EngineError(`No source file named ${file}.`, 'bad-location');
+    return rows;
+  }
+
+  lineCode(file: string, line: number): LineCodeRange | { outOfRange: string } {
+    return lineCode(this.targets(), file, line) ?? { outOfRange: symtabName(this.targets(), file) ?? file };
+  }
+
+  lineRangeAt(address: number): { file: string; fullPath: string; line: number; start: number; end?: number } | undefined {
+    return lineRangeAt(this.targets(), address);
+  }
+
+  sectionSymbols(address: number): SectionSymbol[] {
+    const targets = this.targets();
+    // A running process: every loaded object, named as the dynamic linker names it (the vDSO has no file).
+    if (this.mods) {
+      const loaded = this.mods.modules.filter((m) => m.kind !== 'vdso').map((m) => ({ obj: m.obj, bias: m.bias, path: m.path }));
+      return sectionSymbols(loaded, address);
+    }
+    return sectionSymbols(targets, address);
+  }
+
+  addressSymbol(address: number, opts: { linkageNames?: boolean } = {}): { name: string; offset: number } | undefined {
+    const mods = this.mods ? this.mods.modules.filter((m) => m.kind !== 'vdso').map((m) => ({ symbolFile: m.symbols, loadBias: m.bias })) : this.targets().map((t) => ({ symbolFile: t.obj.symbols, loadBias: t.bias ?? 0 }));
+    return symbolFor(address, mods, opts);
+  }
+
+  readFileMemory(address: number, count: number): Buffer | undefined {
+    return readFromFiles(this.targets(), address, count);
+  }
+
   /** End address of the function containing `addr` (for disassembly ranges). */
   functionBounds(addr: number): { start: number; end?: number; name: string } | undefined {
     const mod = this.mods?.find(addr);
@@ -1677,41 +1826,9 @@ export class Session extends EventEmitter implements Engine {
   }
 }
 
+export { watchSlots } from './watchpoints';
+
 /** The stop being assembled by a command. */
-interface WatchEntry {
-  id: number;
-  expression: string;
-  access: WatchAccess;
-  address: number;
-  size: number;
-  type: Type;
-  value: string;
-  /** Start addresses of the debug-register slots (aligned 1/2/4/8-byte pieces). */
-  slots: number[];
-  scoped: boolean;
-  hitCount: number;
-}
-
-/** [addr, addr+size) as aligned 1/2/4/8-byte debug-register ranges. */
-export function watchSlots(addr: number, size: number): { addr: number; len: 1 | 2 | 4 | 8 }[] {
-  const out: { addr: number; len: 1 | 2 | 4 | 8 }[] = [];
-  let a = addr;
-  const end = addr + size;
-  while (a < end) {
-    const len = ([8, 4, 2, 1] as const).find((l) => a % l === 0 && a + l <= end)!;
-    out.push({ addr: a, len });
-    a += len;
-  }
-  return out;
-}
-
-/** gdb's watchpoint stop text, before the frame line. */
-function watchText(h: WatchHit): string {
-  const kind = h.access === 'write' ? 'Hardware watchpoint' : h.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
-  const vals = h.oldValue !== undefined ? `Old value = ${h.oldValue}\nNew value = ${h.newValue}\n` : `Value = ${h.newValue}\n`;
-  return `\n${kind} ${h.id}: ${h.expression}\n\n${vals}`;
-}
-
 export interface PendingStop {
   reason: StopReason;
   tid?: number;
@@ -1726,6 +1843,8 @@ export interface PendingStop {
   finishedFunction?: string;
   checkpointId?: number;
   temporaryStart?: boolean;
+  /** reason 'finish': watches on the finished frame's locals were deleted at the return (watchpoints.ts). */
+  watchScope?: boolean;
   /** The pc is not at the start of a line: gdb prints the address. */
   midLine?: boolean;
   /** Do not emit 'stopped' (internal bookkeeping after an error). */

@@ -15,17 +15,17 @@
 // - `finish` runs to the caller's resume address (with the same stack check) and reads the return value.
 
 import { Registers } from '../ptrace/regs';
-import { dwarfRegsFromUserRegs, unwindDetailed, UnwindMemory } from '../symbols/unwind';
+import { dwarfRegsFromUserRegs, UnwindMemory } from '../symbols/unwind';
 import type { Inferior, StopEvent } from '../target';
 import { EngineError } from './api';
 import { BreakpointTable, HitDecision } from './breakpoints';
 import type { LoadedModule, ModuleTable } from './modules';
 import { callSite, functionAt, inlineChain, lineAt, PcLine } from './symbolize';
-import { hiddenAtEntry } from './frames';
+import { hiddenAtEntry, unwindTop } from './frames';
 import type { Die } from '../symbols';
 
 function blockKey(d: Die): string {
-  return `${d.unit.offset}:${d.offset}`;
+  return `${d.unit.key}:${d.offset}`; // unit.key: split units of different .dwo files share offsets
 }
 
 function sameKeys(a: string[], b: string[]): boolean {
@@ -54,6 +54,21 @@ export interface StepHost {
    * addresses and on the addresses in stopAt.
    */
   singleStepRange?(tid: number, start: number, end: number, stopAt: number[]): Promise<{ ev: Ev; prevPc: number }>;
+  /**
+   * Range stepping that runs over calls inside the tracer (one request per `next` in the common case;
+   * Tracer.stepOver in src/target/tracer.ts). frameCfa: the stepping frame's CFA. `over` is set when the
+   * stop came while running over a call (return address ra, stack pointer minSp back there): reached
+   * false, a stop on the way (ev is classified like continueAll's, a 'step' when it is not one to show:
+   * keep running to ra); reached true, the arrival at ra (ev a 'bp' when ra holds a breakpoint).
+   * Absent when it cannot be used (a recorded program: its hops are counted from steps and conts).
+   */
+  stepOverRange?(
+    tid: number,
+    start: number,
+    end: number,
+    stopAt: number[],
+    frameCfa: number | undefined,
+  ): Promise<{ ev: Ev; prevPc: number; over?: { ra: number; minSp: number; reached: boolean } }>;
   /** Continues all threads until a stop that is not handled internally (solib events, logpoints, false conditions). */
   continueAll(): Promise<Ev>;
   /** Inserts/removes inferior breakpoints after internal-breakpoint changes. */
@@ -96,7 +111,8 @@ function readU64(mem: UnwindMemory, addr: number): number | undefined {
 
 /** CFA of the innermost frame and (when known) the caller's resume pc and CFA. */
 export function frameOf(host: StepHost, regs: Registers): { cfa?: number; callerPc?: number; callerCfa?: number } {
-  const r = unwindDetailed(dwarfRegsFromUserRegs(regs.buf), host.mem, (pc) => host.modules.find(pc)?.unwind, { maxFrames: 2 });
+  // (unwindTop: the stop report that follows a step reuses this unwind when nothing changed.)
+  const r = unwindTop(dwarfRegsFromUserRegs(regs.buf), host.mem, host.modules);
   const f0 = r.frames[0];
   const f1 = r.frames[1];
   return { cfa: f0?.cfa, callerPc: f1?.pc, callerCfa: f1?.cfa };
@@ -192,13 +208,15 @@ function order(m: LoadedModule): number {
 
 export type LineStepMode = 'next' | 'step' | 'until';
 
-/** One `next` / `step` / `until` in thread tid. */
-export async function stepLine(host: StepHost, tid: number, mode: LineStepMode, startHidden = 0): Promise<StepResult> {
+/**
+ * One `next` / `step` / `until` in thread tid. startCfa: the CFA of the frame being stepped when the
+ * caller knows it already (the stop's own frame 0), saving an unwind.
+ */
+export async function stepLine(host: StepHost, tid: number, mode: LineStepMode, startHidden = 0, startCfa?: { cfa: number | undefined }): Promise<StepResult> {
   let regs = await regsOf(host.inf, tid);
   let pc = regs.pc;
   let mod = host.modules.find(pc);
-  const start = frameOf(host, regs);
-  let stepCfa = start.cfa;
+  let stepCfa = startCfa ? startCfa.cfa : frameOf(host, regs).cfa;
   let range: Range;
   let curLine = 0;
   let curFile: string | undefined;
@@ -241,31 +259,56 @@ export async function stepLine(host: StepHost, tid: number, mode: LineStepMode, 
     if (host.pauseRequested) return { kind: 'paused', tid, pc };
     let prevPc = pc;
     let ev: Ev;
-    if (host.singleStepRange && inRange(pc, range)) {
+    // Back from a call the tracer ran over (the call test is done).
+    let returnedTo: number | undefined;
+    if (mode !== 'step' && host.stepOverRange && inRange(pc, range)) {
+      const r = await host.stepOverRange(tid, range.start, range.end, mode === 'until' && fnStart !== undefined ? [fnStart] : [], stepCfa);
+      ev = r.ev;
+      prevPc = r.prevPc;
+      if (r.over) {
+        const { ra, minSp } = r.over;
+        if (r.over.reached) {
+          if (isStop(ev)) return resultOf(ev);
+        } else {
+          // Stopped on the way to the return address: what runTo would do with that stop.
+          if (isStop(ev)) return resultOf(ev);
+          const back = await runTo(host, tid, [ra], minSp);
+          if (!back.reached) return resultOf(back.ev);
+          if (back.ev.kind === 'bp' && back.ev.decision.stop.length) return { kind: 'done', tid, pc: ra, decision: back.ev.decision };
+        }
+        pc = ra;
+        if (inRange(pc, range)) continue;
+        returnedTo = ra;
+      }
+    } else if (host.singleStepRange && inRange(pc, range)) {
       const r = await host.singleStepRange(tid, range.start, range.end, mode === 'until' && fnStart !== undefined ? [fnStart] : []);
       ev = r.ev;
       prevPc = r.prevPc;
     } else {
       ev = await host.singleStep(tid);
     }
-    if (ev.kind !== 'step') {
-      if (ev.kind === 'bp' && !isStop(ev)) {
-        pc = ev.pc;
-      } else return ev.kind === 'bp' ? { kind: 'done', tid, pc: ev.pc, decision: ev.decision } : { kind: 'event', ev };
-    } else pc = ev.pc;
-    if (inRange(pc, range) && !(mode === 'until' && pc === fnStart)) continue;
-
-    regs = await regsOf(host.inf, tid);
-    const sp = regs.sp;
-    // A call: the return address just pushed is right after the previous instruction.
-    const ra = readU64(host.mem, sp);
-    const called = ra !== undefined && ra > prevPc && ra <= prevPc + 16 && (stepCfa === undefined || sp < stepCfa);
-    if (called) {
-      const r = await overOrInto(host, tid, mode, pc, ra!, sp + 8);
-      if (r) return r;
-      pc = ra!;
-      if (inRange(pc, range)) continue;
+    if (returnedTo !== undefined) {
       regs = await regsOf(host.inf, tid);
+    } else {
+      if (ev.kind !== 'step') {
+        if (ev.kind === 'bp' && !isStop(ev)) {
+          pc = ev.pc;
+        } else return ev.kind === 'bp' ? { kind: 'done', tid, pc: ev.pc, decision: ev.decision } : { kind: 'event', ev };
+      } else pc = ev.pc;
+      if (inRange(pc, range) && !(mode === 'until' && pc === fnStart)) continue;
+
+      regs = await regsOf(host.inf, tid);
+      const sp = regs.sp;
+      // A call: the return address just pushed is right after the previous instruction.
+      const ra = readU64(host.mem, sp);
+      const called = ra !== undefined && ra > prevPc && ra <= prevPc + 16 && (stepCfa === undefined || sp < stepCfa);
+      if (called) {
+        const r = await overOrInto(host, tid, mode, pc, ra!, sp + 8);
+        if (r) return r;
+        pc = ra!;
+        if (inRange(pc, range)) continue;
+        regs = await regsOf(host.inf, tid);
+      }
     }
     const fr = frameOf(host, regs);
     mod = host.modules.find(pc);

@@ -13,6 +13,7 @@ import {
 import { bigintToBytes, bytesToBigInt, insertBits, MAX_VALUE_SIZE, numberToBytes, registerBytes, Value } from '../values/value';
 import { fileMemory, frameScope, isCplusUnit, lookupLocal, lookupSymbol, staticMemberValue } from '../values/variables';
 import { Node, ParseEnv, parseExpression, TypeSpec } from './parser';
+import { VREG } from '../registers';
 import { LD, ldAdd, ldCmp, ldDiv, ldFromBigInt, ldFromBytes, ldFromDecimal, ldFromNumber, ldMul, ldSub, ldToBigInt, ldToBytes, ldToNumber } from '../values/ldouble';
 
 // ---------------------------------------------------------------- registers
@@ -63,7 +64,37 @@ const REGS = new Map<string, RegDesc>();
   REGS.set('orig_rax', { reg: ORIG_RAX_REG, type: T.long });
   for (let i = 0; i < 8; i++) REGS.set(`st${i}`, { reg: 33 + i, type: I387_EXT });
   for (let i = 0; i < 16; i++) REGS.set(`xmm${i}`, { reg: 17 + i, type: vec128() });
+  // AVX/AVX-512 (src/engine/registers.ts VREG numbering; bytes from the thread's XSAVE area).
+  const v256 = vecWide(256);
+  const v512 = vecWide(512);
+  const u128 = base('uint128_t', 16, 'unsigned');
+  const zmmh: Type = { kind: 'array', element: u128, dims: [2], vector: true };
+  for (let i = 16; i < 32; i++) REGS.set(`xmm${i}`, { reg: VREG.XMM16 + i - 16, type: vec128() });
+  for (let i = 0; i < 32; i++) {
+    REGS.set(`ymm${i}`, { reg: VREG.YMM0 + i, type: v256 });
+    REGS.set(`zmm${i}`, { reg: VREG.ZMM0 + i, type: v512 });
+    REGS.set(`ymm${i}h`, { reg: VREG.YMMH0 + i, type: u128 });
+    REGS.set(`zmm${i}h`, { reg: VREG.ZMMH0 + i, type: zmmh });
+  }
+  for (let i = 0; i < 8; i++) REGS.set(`k${i}`, { reg: VREG.K0 + i, type: T.uint64 });
 })();
+
+/** gdb's builtin_type_vec256i / builtin_type_vec512i unions (i386_ymm_type, i386_zmm_type). */
+function vecWide(bits: 256 | 512): Type {
+  const vec = (el: Type, n: number): Type => ({ kind: 'array', element: el, dims: [n], vector: true });
+  const mk = (name: string, type: Type): Member => ({ name, type, offset: 0, artificial: false });
+  const lanes = (w: number) => bits / w;
+  const int = (w: number) => base(`int${w}_t`, w / 8, 'signed');
+  return {
+    kind: 'union', name: `builtin_type_vec${bits}i`, byteSize: bits / 8, bases: [], declaration: false, cplus: false,
+    members: [
+      mk(`v${lanes(16)}_bfloat16`, vec(base('bfloat16', 2, 'float'), lanes(16))), mk(`v${lanes(16)}_half`, vec(base('half', 2, 'float'), lanes(16))),
+      mk(`v${lanes(32)}_float`, vec(base('float', 4, 'float'), lanes(32))), mk(`v${lanes(64)}_double`, vec(base('double', 8, 'float'), lanes(64))),
+      mk(`v${lanes(8)}_int8`, vec(int(8), lanes(8))), mk(`v${lanes(16)}_int16`, vec(int(16), lanes(16))), mk(`v${lanes(32)}_int32`, vec(int(32), lanes(32))),
+      mk(`v${lanes(64)}_int64`, vec(int(64), lanes(64))), mk(`v${lanes(128)}_int128`, vec(int(128), lanes(128))),
+    ],
+  } as StructType;
+}
 
 function vec128(): Type {
   const vec = (el: Type, n: number): Type => ({ kind: 'array', element: el, dims: [n], vector: true });

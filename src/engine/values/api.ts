@@ -192,6 +192,10 @@ export interface ValueChild {
   index?: number;
   /** member, array element, base-class subobject, `*p`, anonymous struct/union member, C++ static member. */
   kind: 'member' | 'element' | 'base' | 'pointee' | 'anonymous' | 'static';
+  /** C++ access of a member or static member (gdb's varobj groups them under public/private/protected). */
+  access?: 'public' | 'private' | 'protected';
+  /** Static members: number of non-static members declared before it (gdb's field order). */
+  position?: number;
 }
 
 export interface ChildrenOptions {
@@ -227,6 +231,8 @@ export interface NamedValue {
   shadowed?: boolean;
   /** A compile-time constant (DW_AT_const_value): no storage, cannot be assigned. */
   constant?: boolean;
+  /** A local of a nested lexical block, not of the function's outermost block (gdb's -stack-list-variables lists those before the arguments). */
+  nested?: boolean;
 }
 
 /**

@@ -105,8 +105,8 @@ function structChildren(obj: Value, t: StructType, memberExpr: (name: string) =>
       const mt = strip(m.type);
       const label = mt.kind === 'union' ? '<anonymous union>' : mt.kind === 'struct' || mt.kind === 'class' ? '<anonymous struct>' : `<anonymous ${i}>`;
       // The members of an anonymous struct/union are reached through the enclosing object.
-      out.push({ name: label, value, expression: objExpr, kind: 'anonymous' });
-    } else out.push({ name: m.name, value, expression: memberExpr(m.name), kind: 'member' });
+      out.push({ name: label, value, expression: objExpr, kind: 'anonymous', access: m.access });
+    } else out.push({ name: m.name, value, expression: memberExpr(m.name), kind: 'member', access: m.access });
   });
   for (const sm of t.statics ?? []) {
     let value: Value;
@@ -115,7 +115,7 @@ function structChildren(obj: Value, t: StructType, memberExpr: (name: string) =>
     } catch (e) {
       value = Value.failed(sm.type, e instanceof Error ? e.message : String(e), obj.memory);
     }
-    out.push({ name: sm.name, value, expression: `${t.name ?? ''}::${sm.name}`, kind: 'static' });
+    out.push({ name: sm.name, value, expression: `${t.name ?? ''}::${sm.name}`, kind: 'static', access: sm.access, position: sm.position });
   }
   void opts;
   void sizeOf;

@@ -12,8 +12,8 @@ import { isCplusUnit } from './variables';
 interface MsymTable {
   /** Allocated sections: [start, end) link-time, index. */
   sections: { start: number; end: number; index: number }[];
-  /** Per section index: symbols sorted by address. */
-  bySection: Map<number, ElfSymbol[]>;
+  /** Per section index: symbols sorted by address (built on the first address inside the module). */
+  bySection?: Map<number, ElfSymbol[]>;
 }
 
 const tables = new WeakMap<object, MsymTable>();
@@ -27,6 +27,15 @@ function table(m: ModuleSymbols): MsymTable {
   elf.sections.forEach((s, index) => {
     if (s.flags & SHF_ALLOC && s.size > 0 && s.addr !== 0) sections.push({ start: s.addr, end: s.addr + s.size, index });
   });
+  t = { sections };
+  tables.set(elf, t);
+  return t;
+}
+
+function symbolsBySection(m: ModuleSymbols): Map<number, ElfSymbol[]> {
+  const t = table(m);
+  if (t.bySection) return t.bySection;
+  const elf = m.symbolFile.elf;
   const bySection = new Map<number, ElfSymbol[]>();
   for (const s of elf.symbols()) {
     if (s.shndx === 0 || s.shndx >= 0xff00 || s.name === '' || s.type === 'SECTION' || s.type === 'FILE') continue;
@@ -35,9 +44,8 @@ function table(m: ModuleSymbols): MsymTable {
     l.push(s);
   }
   for (const l of bySection.values()) l.sort((a, b) => a.value - b.value);
-  t = { sections, bySection };
-  tables.set(elf, t);
-  return t;
+  t.bySection = bySection;
+  return bySection;
 }
 
 function isText(s: ElfSymbol): boolean {
@@ -49,7 +57,7 @@ function minimalSymbol(m: ModuleSymbols, addr: number): ElfSymbol | undefined {
   const t = table(m);
   const sec = t.sections.find((s) => addr >= s.start && addr < s.end);
   if (!sec) return undefined;
-  const syms = t.bySection.get(sec.index);
+  const syms = symbolsBySection(m).get(sec.index);
   if (!syms?.length) return undefined;
   let lo = 0;
   let hi = syms.length;
@@ -88,11 +96,12 @@ function minimalSymbol(m: ModuleSymbols, addr: number): ElfSymbol | undefined {
 }
 
 /** Name gdb prints for a function with debug info (C++: demangled linkage name with parameters). */
-function functionPrintName(m: ModuleSymbols, linkPc: number): { name: string; entry: number } | undefined {
+function functionPrintName(m: ModuleSymbols, linkPc: number, linkage = false): { name: string; entry: number } | undefined {
   const fn = m.symbolFile.functionAt(linkPc);
   if (!fn) return undefined;
   let name = fn.name;
-  if (fn.linkageName) {
+  if (linkage && fn.linkageName) name = fn.linkageName;
+  else if (fn.linkageName) {
     // gdb's physname: demangled without the return type of template functions.
     const d = demangle(fn.linkageName, { retDrop: true });
     if (d) name = d;
@@ -107,15 +116,24 @@ function functionPrintName(m: ModuleSymbols, linkPc: number): { name: string; en
   return { name, entry: fn.entryPc };
 }
 
+export interface SymbolForOptions {
+  /**
+   * gdb's print_address (`info line`, `x/i`; `set print asm-demangle off`): linkage names, mangled for
+   * C++ (`_ZNK5Mixed4peekEv`), and a C++ function without one by its physname (`main()`). Default:
+   * print names, as pointers print (print_address_demangle).
+   */
+  linkageNames?: boolean;
+}
+
 /** `<name+off>` (without brackets: { name, offset }) for a runtime address, or undefined. */
-export function symbolFor(addr: number, modules: ModuleSymbols[] | undefined): { name: string; offset: number } | undefined {
+export function symbolFor(addr: number, modules: ModuleSymbols[] | undefined, opts: SymbolForOptions = {}): { name: string; offset: number } | undefined {
   if (!modules) return undefined;
   for (const m of modules) {
     const link = addr - m.loadBias;
     const t = table(m);
     if (!t.sections.some((s) => link >= s.start && link < s.end)) continue;
     let msym = minimalSymbol(m, link);
-    const fn = functionPrintName(m, link);
+    const fn = functionPrintName(m, link, opts.linkageNames);
     // gdb ignores zero-sized data symbols here (section markers, _end, labels).
     if (msym && msym.size === 0 && !isText(msym)) msym = undefined;
     let name: string | undefined;
@@ -125,7 +143,7 @@ export function symbolFor(addr: number, modules: ModuleSymbols[] | undefined): {
       loc = fn.entry;
     }
     if (msym && (!fn || (msym.value === link && fn.entry !== link))) {
-      name = demangle(msym.name) ?? msym.name;
+      name = opts.linkageNames ? msym.name : (demangle(msym.name) ?? msym.name);
       loc = msym.value;
     }
     if (name === undefined) return undefined;

@@ -25,16 +25,24 @@ function locLists(sf: SymbolFile): LocationLists {
   return l;
 }
 
+const splitLocListsCache = new WeakMap<object, LocationLists>();
+function splitLocLists(d: SymbolFile['dwarf']): LocationLists {
+  let l = splitLocListsCache.get(d);
+  if (!l) splitLocListsCache.set(d, (l = new LocationLists({ debugLoc: d.sections.loc, debugLoclists: d.sections.loclists })));
+  return l;
+}
+
 /** Memory of a program that is not running: the initialised data of its object files (as gdb before `run`). */
 export function fileMemory(modules: ModuleSymbols[]): TargetMemory {
   return {
     modules,
     read(addr: number, len: number): Buffer {
-      // Like gdb's exec target: the contents of allocated sections with file data (not .bss).
+      // Like gdb's exec target: the contents of allocated sections (.bss reads as zeros).
       for (const m of modules) {
         const link = addr - m.loadBias;
         for (const s of m.symbolFile.elf.sections) {
-          if (!(s.flags & 2) || s.type === 8 || s.addr === 0 || link < s.addr || link + len > s.addr + s.size) continue;
+          if (!(s.flags & 2) || s.addr === 0 || link < s.addr || link + len > s.addr + s.size) continue;
+          if (s.type === 8) return Buffer.alloc(len);
           const off = s.offset + (link - s.addr);
           if (off + len <= m.symbolFile.elf.data.length) return Buffer.from(m.symbolFile.elf.data.subarray(off, off + len));
         }
@@ -119,7 +127,8 @@ export function frameScope(frame: FrameContext): FrameScope | undefined {
   if (module) {
     const linkPc = frame.lookupPc - module.loadBias;
     const st = staticScope(module.symbolFile, linkPc, frame.inlineDepth ?? 0);
-    if (st) out = { ...st, module, linkPc };
+    // (Not an object spread: V8's slow path for it costs microseconds per frame.)
+    if (st) out = { module, linkPc, chain: st.chain, subprogram: st.subprogram, func: st.func };
   }
   scopeCache.set(frame, out ?? null);
   return out;
@@ -241,7 +250,8 @@ function exprContext(sf: SymbolFile, bias: number, unit: Unit, frame: FrameConte
 }
 
 function listExpr(sf: SymbolFile, at: Extract<ReturnType<typeof attributeLocation>, { kind: 'loclist' }>, linkPc: number): Buffer | undefined {
-  const lists = locLists(sf);
+  // A split-DWARF unit's lists are in its .dwo (.debug_loclists.dwo / .debug_loc.dwo).
+  const lists = at.unit.dwarf.isSplitFile ? splitLocLists(at.unit.dwarf) : locLists(sf);
   const list = at.index !== undefined ? lists.readIndexed(at.index, at.unit) : lists.read(at.offset, at.unit);
   return locationAt(list, linkPc);
 }
@@ -326,6 +336,10 @@ export function variableValue(die: Die, module: ModuleSymbols, frame: FrameConte
       const name = qualifiedVarName(die);
       const def = name ? findGlobalDefinition(name, module, frame, mem) : undefined;
       if (def) return def;
+      // Defined without debug info: the object's ELF symbol, as gdb falls back to its minimal symbol.
+      const link = die.value(DW_AT.linkage_name) ?? originOf(die).value(DW_AT.linkage_name);
+      const sym = module.symbolFile.elf.symbolByName(typeof link === 'string' ? link : (name ?? ''));
+      if (sym && sym.shndx !== 0) return Value.atAddress(type, sym.value + module.loadBias, mem);
     }
     return Value.optimizedOut(type, '<optimized out>', mem);
   }
@@ -576,8 +590,16 @@ function blockSymbols(block: Die): { die: Die; name: string; isVar: boolean }[] 
   return out;
 }
 
-/** Variables of one block in the order gdb's `info locals` prints them. */
+const gdbOrderCache = new WeakMap<Die, Die[]>();
+
+/** Variables of one block in the order gdb's `info locals` prints them (fixed per block: computed once). */
 function blockLocalsInGdbOrder(block: Die, cplus: boolean): Die[] {
+  let out = gdbOrderCache.get(block);
+  if (!out) gdbOrderCache.set(block, (out = computeGdbOrder(block, cplus)));
+  return out;
+}
+
+function computeGdbOrder(block: Die, cplus: boolean): Die[] {
   const syms = blockSymbols(block);
   const isFunction = block.tag === DW_TAG.subprogram || block.tag === DW_TAG.inlined_subroutine;
   if (isFunction) return syms.filter((s) => s.isVar).map((s) => s.die);
@@ -626,7 +648,8 @@ function localsOf(frame: FrameContext, opts: { includeConstants?: boolean }): Na
       if (d.tag !== DW_TAG.variable) continue;
       if (!opts.includeConstants && isConstBytes(d)) continue;
       const name = dieName(d)!;
-      out.push({ name, value: safeVariableValue(d, scope.module, frame, scope.subprogram), line: declLine(d), shadowed: seen.has(name) || undefined, constant: d.has(DW_AT.const_value) || undefined });
+      const nested = !(block.tag === DW_TAG.subprogram || block.tag === DW_TAG.inlined_subroutine) || undefined;
+      out.push({ name, value: safeVariableValue(d, scope.module, frame, scope.subprogram), line: declLine(d), shadowed: seen.has(name) || undefined, constant: d.has(DW_AT.const_value) || undefined, nested });
       seen.add(name);
     }
     if (block.tag === DW_TAG.subprogram || block.tag === DW_TAG.inlined_subroutine) break;
@@ -726,10 +749,18 @@ function findGlobalIn(module: ModuleSymbols, name: string, preferUnit?: Unit): D
   return pick.die;
 }
 
+/** Names whose definition is being looked up: a "definition" that is itself only a declaration (no location, e.g. libc's `environ` alias) must not send the lookup round in circles. */
+const definitionsInProgress = new Set<string>();
+
 function findGlobalDefinition(name: string, module: ModuleSymbols, frame: FrameContext | undefined, mem: TargetMemory | undefined): Value | undefined {
   const d = findGlobalIn(module, name);
-  if (d && !d.flag(DW_AT.declaration)) return variableValue(d, module, frame, mem);
-  return undefined;
+  if (!d || d.flag(DW_AT.declaration) || definitionsInProgress.has(name)) return undefined;
+  definitionsInProgress.add(name);
+  try {
+    return variableValue(d, module, frame, mem);
+  } finally {
+    definitionsInProgress.delete(name);
+  }
 }
 
 /**
@@ -810,7 +841,7 @@ function enumeratorsOfFile(sf: SymbolFile): Map<string, EnumeratorRef> {
         else if ((c.tag === DW_TAG.structure_type || c.tag === DW_TAG.class_type || c.tag === DW_TAG.union_type) && c.name !== undefined && c.hasChildren) visit(c, `${prefix}${c.name}::`);
       }
     };
-    for (const u of sf.dwarf.compileUnits()) visit(u.root(), '');
+    for (const u of sf.dwarf.compileUnits()) visit(u.content.root(), ''); // a skeleton's DIEs are in its .dwo
     fileEnums.set(sf, m);
   }
   return m;
