@@ -2,8 +2,9 @@
 // the engine session. What is not a command is evaluated as an expression. Output follows gdb's layout
 // so that it reads the same as a gdb session.
 import * as path from 'path';
-import type { Breakpoint, Engine, EvaluateResult, FrameInfo, ValueFormatKind, Variable } from '../src/engine';
-import { Disassembler, MAX_INSN, withLabels } from './disassembler';
+import { completeExpression, frameDetailsOf } from '../src/engine';
+import type { Breakpoint, CompletionKind, Engine, EvaluateResult, FrameInfo, ValueFormatKind, Variable } from '../src/engine';
+import { Disassembler, MAX_INSN, withLabels } from '../src/engine/disasm';
 import type { Labeler } from './labels';
 
 export class ReplError extends Error {}
@@ -29,6 +30,20 @@ export interface ReplOutput {
 }
 
 type Handler = (ctx: ReplContext, rest: string, cmd: string) => Promise<ReplOutput>;
+
+/** A completion of the console line before the cursor (DAP `completions`). */
+export interface ReplCompletion {
+  /** Offset in the line where the replaced word starts; the word runs to the cursor. */
+  start: number;
+  items: { label: string; type: 'keyword' | 'variable' | 'function' | 'field' | 'property' }[];
+}
+
+/** Commands that take an expression (completed with the names in scope). */
+const EXPRESSION_COMMANDS = new Set(['p', 'print', 'output', 'call', 'x', 'whatis']);
+/** Commands that print/evaluate but are parsed before the command table (see run()). */
+const PARSED_COMMANDS = ['print', 'output', 'call', 'x'];
+/** `info` subcommands, as run() accepts them. */
+const INFO_SUBCOMMANDS = ['all-registers', 'args', 'breakpoints', 'checkpoints', 'frame', 'locals', 'registers', 'sharedlibrary', 'threads', 'watchpoints'];
 
 const FORMAT_LETTERS: Record<string, ValueFormatKind> = {
   x: 'hex',
@@ -59,6 +74,18 @@ const HELP = `Commands (gdb syntax; anything else is evaluated as a C expression
   delete checkpoint N                  drop checkpoint N
   Prefix with '-exec ' or '\`' to force a command when a variable has a command's name.`;
 
+/**
+ * A vector register as gdb shows it in `info registers`: the vec128 union (v8_bfloat16 ... uint128) in
+ * hex, expandable into its views (the engine's `$xmmN`).
+ */
+export async function vectorValue(engine: Engine, name: string, frameId: number | undefined): Promise<EvaluateResult> {
+  return engine.evaluate(`$${name}`, { frameId, context: 'watch', format: { kind: 'hex' } });
+}
+
+function itemType(k: CompletionKind): 'variable' | 'function' | 'field' {
+  return k;
+}
+
 /** Splits "print/x foo" into ["print", "/x", "foo"]. */
 function splitCommand(line: string): { cmd: string; slash: string; rest: string } | undefined {
   const m = /^\s*([a-zA-Z][a-zA-Z-]*)(\/[a-zA-Z0-9]*)?(?:\s+(.*))?\s*$/s.exec(line);
@@ -82,6 +109,79 @@ export class Repl {
     add(['whatis'], (c, r) => this.whatis(c, r));
     add(['handle'], (c, r) => this.handle(c, r));
     add(['help', 'h'], async () => ({ text: HELP }));
+  }
+
+  /** Names of the console's commands (aliases of one letter left out, as gdb's completer does). */
+  commandNames(): string[] {
+    return [...new Set([...this.commands.keys(), ...PARSED_COMMANDS])].filter((n) => n.length > 1).sort();
+  }
+
+  /**
+   * Completes the console line `text` (up to the cursor) as gdb's `complete` does: a command name in
+   * first position, `info` subcommands and register names, function names after `break`, and
+   * expressions (names in scope at the frame, struct members after `.` / `->`) after the commands that
+   * take one. A line that is not a command is an expression.
+   */
+  async complete(text: string, ctx: ReplContext): Promise<ReplCompletion> {
+    const lead = /^\s*(?:-exec\s+|`\s*)?/.exec(text)![0];
+    const forced = lead.trim() !== '';
+    const line = text.slice(lead.length);
+    const expr = async (offset: number, functionsOnly = false): Promise<ReplCompletion> => {
+      const r = await completeExpression(ctx.engine, text.slice(offset), { frameId: ctx.frameId, functionsOnly });
+      return { start: offset + r.start, items: r.candidates.map((c) => ({ label: c.name, type: itemType(c.kind) })) };
+    };
+    const first = /^[A-Za-z][A-Za-z-]*$/.exec(line);
+    if (first || line === '') {
+      const names = this.commandNames().filter((n) => n.startsWith(line));
+      const items: ReplCompletion['items'] = names.map((n) => ({ label: n, type: 'keyword' }));
+      if (!forced && line !== '') {
+        const e = await expr(lead.length);
+        const seen = new Set(names);
+        items.push(...e.items.filter((i) => !seen.has(i.label)));
+      }
+      return { start: lead.length, items };
+    }
+    const cmd = /^([A-Za-z][A-Za-z-]*)(\/\w*)?\s+/.exec(line) ?? /^([A-Za-z][A-Za-z-]*)(\/\w*)$/.exec(line);
+    const name = cmd?.[1];
+    const known = name !== undefined && (EXPRESSION_COMMANDS.has(name) || this.commands.has(name));
+    if (!cmd || !known) return forced ? { start: text.length, items: [] } : expr(lead.length);
+    const restAt = lead.length + cmd[0].length;
+    const rest = text.slice(restAt);
+    if (!/\s$/.test(cmd[0])) return { start: text.length, items: [] }; // in `p/x`: a format letter, not a name
+    if (EXPRESSION_COMMANDS.has(name!)) return expr(restAt);
+    if (name === 'set') {
+      const v = /^(?:var|variable)\s+/.exec(rest);
+      if (v) return expr(restAt + v[0].length);
+      if (/^[a-z]*$/.test(rest)) {
+        const items = ['var', 'variable'].filter((n) => n.startsWith(rest)).map((label) => ({ label, type: 'keyword' as const }));
+        const e = await expr(restAt);
+        return { start: restAt, items: [...items, ...e.items] };
+      }
+      return expr(restAt);
+    }
+    if (name === 'info' || name === 'i') {
+      const sub = /^(\S*)$/.exec(rest);
+      if (sub) return { start: restAt, items: INFO_SUBCOMMANDS.filter((n) => n.startsWith(sub[1])).map((label) => ({ label, type: 'keyword' })) };
+      const regs = /^(\S+)\s+(?:\S+\s+)*\$?([\w]*)$/.exec(rest);
+      if (regs && regs[1].length >= 1 && ('registers'.startsWith(regs[1]) || ('all-registers'.startsWith(regs[1]) && regs[1].length >= 2))) {
+        const word = regs[2];
+        let names: string[] = [];
+        try {
+          names = (await ctx.engine.registers(ctx.frameId)).map((r) => r.name);
+        } catch {
+          names = [];
+        }
+        return { start: text.length - word.length, items: names.filter((n) => n.startsWith(word)).map((label) => ({ label, type: 'property' })) };
+      }
+      return { start: text.length, items: [] };
+    }
+    if (name === 'break' || name === 'b' || name === 'br' || name === 'tbreak') {
+      const cond = /\sif\s/.exec(rest);
+      if (cond) return expr(restAt + cond.index + cond[0].length);
+      if (/^[A-Za-z_$][\w$]*$|^$/.test(rest)) return expr(restAt, true);
+      return { start: text.length, items: [] };
+    }
+    return { start: text.length, items: [] };
   }
 
   /** Runs `line` if it is a command; undefined when it should be evaluated as an expression. */
@@ -285,24 +385,48 @@ export class Repl {
       const want = names.map((n) => n.replace(/^\$/, ''));
       shown = [];
       for (const n of want) {
-        const r = regs.find((x) => x.name === n);
+        let r = regs.find((x) => x.name === n);
+        const half = /^(ymm\d+)h$/.exec(n);
+        const root = !r && half ? regs.find((x) => x.name === half[1]) : undefined;
+        if (root) {
+          // gdb's raw ymmNh (bits 128-255 of ymmN), a uint128_t.
+          const v = root.value >> 128n;
+          r = { name: n, value: v, size: 16, group: 'vector', natural: v.toString() };
+        }
         if (!r) throw new ReplError(`Invalid register \`${n}'`);
         shown.push(r);
       }
     } else if (!all) {
       // gdb's general group on x86-64: the integer registers, rip, eflags and the segment selectors.
       shown = regs.filter((r) => r.group === 'general' || r.group === 'flags' || r.group === 'segment');
+    } else {
+      // gdb's `all` group, in register-number order: rax..gs, the x87 registers, then the widest vector
+      // view only (xmm0-15 and mxcsr; or mxcsr, k0-7 and ymm/zmm); not fs_base, gs_base, orig_rax.
+      const widest = regs.some((r) => r.name === 'zmm0') ? 'zmm' : regs.some((r) => r.name === 'ymm0') ? 'ymm' : 'xmm';
+      const vec = regs.filter((r) => new RegExp(`^${widest}\\d+$`).test(r.name));
+      const mxcsr = regs.filter((r) => r.name === 'mxcsr');
+      shown = [
+        ...regs.filter((r) => (r.group === 'general' && !/^k\d$/.test(r.name)) || r.group === 'flags' || r.group === 'segment' || r.group === 'float'),
+        ...(widest === 'xmm' ? [...vec, ...mxcsr] : [...mxcsr, ...regs.filter((r) => /^k\d$/.test(r.name)), ...vec]),
+      ];
     }
-    return shown
-      .map((r) => {
-        if (r.unavailable) return `${r.name.padEnd(15)}<not saved>`;
-        const raw = '0x' + r.value.toString(16);
-        // Vector registers: gdb prints a union of views; the 128-bit integer view is the one we have.
-        if (r.group === 'vector') return `${r.name.padEnd(15)}{uint128 = ${raw}}`;
-        const natural = r.natural ?? (r.group === 'general' && r.name !== 'rip' ? BigInt.asIntN(64, r.value).toString() : raw);
-        return `${r.name.padEnd(15)}${raw.padEnd(20)}${natural}`;
-      })
-      .join('\n');
+    const lines: string[] = [];
+    for (const r of shown) {
+      if (r.unavailable) {
+        lines.push(`${r.name.padEnd(15)}<not saved>`);
+        continue;
+      }
+      const raw = '0x' + r.value.toString(16);
+      // Vector registers: gdb prints the vec128 union of views in hex (what `p/x $xmm0` prints).
+      if (/^[xyz]mm\d+$/.test(r.name)) {
+        lines.push(`${r.name.padEnd(15)}${(await vectorValue(ctx.engine, r.name, ctx.frameId)).value}`);
+        continue;
+      }
+      const natural = r.natural ?? (r.group === 'general' && r.name !== 'rip' ? BigInt.asIntN(64, r.value).toString() : raw);
+      // gdb pads the raw column to 19 characters, with at least one space after it.
+      lines.push(`${r.name.padEnd(15)}${raw.length >= 20 ? raw + ' ' : raw.padEnd(20)}${natural}`);
+    }
+    return lines.join('\n');
   }
 
   private async threads(ctx: ReplContext): Promise<string> {
@@ -334,11 +458,33 @@ export class Repl {
     return lines.join('\n');
   }
 
+  /** gdb's `info frame` (amd64): frame addresses, saved pc, language, frame base, saved registers. */
   private async frameInfo(ctx: ReplContext): Promise<string> {
-    const f = ctx.engine.frame(this.requireFrame(ctx));
-    const lines = [`Stack level ${f.level}, frame at ${f.cfa !== undefined ? hex(f.cfa) : '?'}:`];
-    lines.push(` rip = ${hex(f.pc)}${f.function ? ` in ${f.function}` : ''}${f.file ? ` (${f.file}:${f.line})` : ''}`);
-    if (f.module) lines.push(` module ${f.module}`);
+    const d = await frameDetailsOf(ctx.engine, this.requireFrame(ctx));
+    const f = d.frame;
+    const lines = [`Stack level ${f.level}, frame at ${f.cfa !== undefined ? hex(f.cfa) : '<unknown>'}:`];
+    let rip = ` rip = ${hex(f.pc)}`;
+    if (f.function) rip += ` in ${f.function}`;
+    if (f.file) rip += ` (${f.file}:${f.line})`;
+    if (d.savedPc !== undefined) rip += `; saved rip = ${hex(d.savedPc)}`;
+    lines.push(rip);
+    let rel = '';
+    if (d.caller) rel = d.tailcall ? ' tail call frame' : d.inlined ? ` inlined into frame ${d.caller.level}` : ` called by frame at ${d.caller.cfa !== undefined ? hex(d.caller.cfa) : '<unknown>'}`;
+    if (d.callee) rel += `${d.caller ? ',' : ''} caller of frame at ${d.callee.cfa !== undefined ? hex(d.callee.cfa) : '<unknown>'}`;
+    if (rel) lines.push(rel);
+    if (d.language) lines.push(` source language ${d.language}.`);
+    let args = '';
+    try {
+      const a = (await ctx.engine.scopes(f.id)).find((s) => s.kind === 'arguments');
+      if (a) args = (await ctx.engine.variables(a.variablesReference)).map((v) => `${v.name}=${v.value}`).join(', ');
+    } catch {
+      args = '';
+    }
+    if (d.baseAddress === undefined) lines.push(' Arglist at unknown address.');
+    else lines.push(` Arglist at ${hex(d.baseAddress)}, args: ${args}`);
+    const locals = d.baseAddress === undefined ? ' Locals at unknown address,' : ` Locals at ${hex(d.baseAddress)},`;
+    lines.push(`${locals} Previous frame's sp ${f.cfa !== undefined && !d.tailcall ? `is ${hex(f.cfa)}` : 'in rsp'}`);
+    if (d.savedRegisters.length) lines.push(' Saved registers:', `  ${d.savedRegisters.map((r) => `${r.name} at ${hex(r.address)}`).join(', ')}`);
     return lines.join('\n');
   }
 

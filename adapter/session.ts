@@ -28,10 +28,10 @@ import {
   Variable as EngineVariable,
 } from '../src/engine';
 import { createEngine } from './engine-factory';
-import { DecodedInstruction, Disassembler, hexBytes, MAX_INSN, withLabels } from './disassembler';
+import { DecodedInstruction, Disassembler, hexBytes, MAX_INSN, withLabels } from '../src/engine/disasm';
 import { Labeler } from './labels';
 import { ConfigError, parseStdio, ProgramIo, StdioSpec } from './program-io';
-import { Repl, ReplError } from './repl';
+import { Repl, ReplError, vectorValue } from './repl';
 import { openTerminal, TerminalHandle } from './terminal';
 
 export interface SessionOptions {
@@ -78,6 +78,8 @@ const SIGNAL_FILTERS: { filter: string; label: string; description: string; sign
   },
 ];
 
+/** Requests that may pause a running program for an edit and resume it. */
+const RESUMING_EDITS = new Set(['setBreakpoints', 'setFunctionBreakpoints', 'setInstructionBreakpoints', 'setDataBreakpoints', 'setExceptionBreakpoints']);
 /** Requests answered even while another request is in progress. */
 const UNQUEUED = new Set(['pause', 'disconnect', 'terminate', 'configurationDone', 'launch', 'attach']);
 
@@ -198,6 +200,9 @@ export class BackstepDebugSession extends DebugSession {
       disassemble: (a) => this.disassemble(a),
       exceptionInfo: (a) => this.exceptionInfo(a),
       source: (a) => this.source(a),
+      completions: (a) => this.completions(a),
+      gotoTargets: (a) => this.gotoTargets(a),
+      goto: (a, _r, req) => this.goto(a, req),
       checkpoint: () => this.checkpointCreate(),
       checkpoints: () => this.checkpointList(),
       restartCheckpoint: (a) => this.checkpointRestart(a),
@@ -220,6 +225,9 @@ export class BackstepDebugSession extends DebugSession {
       this.fail(response, new RequestError(`Arguments of '${request.command}' must be an object.`));
       return;
     }
+    // A breakpoint request on a running program pauses, edits and resumes it: a stop that follows at
+    // once (the new breakpoint hit) is reported after the response, as clients expect.
+    if (RESUMING_EDITS.has(request.command) && this.engine?.state === 'running') this.holdFor(request);
     const run = () => handler(args, response, request);
     const p = UNQUEUED.has(request.command) ? run() : this.serial(run);
     p.then(
@@ -359,6 +367,12 @@ export class BackstepDebugSession extends DebugSession {
       case 'stopped':
         this.onStopped(a[0] as StopInfo);
         break;
+      case 'goto': {
+        // The pc was moved by a goto request (no engine run): the client refetches the stack.
+        const g = a[0] as { threadId: number; description: string };
+        this.sendEvent(new Event('stopped', { reason: 'goto', threadId: g.threadId, allThreadsStopped: true, description: g.description, preserveFocusHint: false }));
+        break;
+      }
       case 'continued': {
         const c = a[0] as { threadId?: number };
         this.sendEvent(new Event('continued', { threadId: c.threadId ?? this.engine?.currentThreadId ?? 0, allThreadsContinued: true }));
@@ -406,6 +420,7 @@ export class BackstepDebugSession extends DebugSession {
   }
 
   private onStopped(stop: StopInfo): void {
+    this.registerScopes.clear();
     if (stop.reason === 'exited' || stop.reason === 'killed') return; // 'exited' event follows
     this.lastStop = stop;
     const body: DebugProtocol.StoppedEvent['body'] = {
@@ -418,6 +433,13 @@ export class BackstepDebugSession extends DebugSession {
     if (stop.breakpointIds?.length) body.hitBreakpointIds = stop.breakpointIds;
     if (stop.signal) body.text = stop.signal.name;
     this.sendEvent(new Event('stopped', body));
+    if (stop.watchScopeDeleted?.length) {
+      // The engine deleted these data breakpoints (their frame returned): the client's list follows.
+      for (const id of stop.watchScopeDeleted) {
+        this.dataBps = this.dataBps.filter((x) => x !== id);
+        this.sendEvent(new Event('breakpoint', { reason: 'removed', breakpoint: { id, verified: false } }));
+      }
+    }
   }
 
   private stopReason(stop: StopInfo): string {
@@ -435,6 +457,7 @@ export class BackstepDebugSession extends DebugSession {
       case 'no-history':
         return 'step';
       case 'watchpoint':
+      case 'watchpoint-scope':
         return 'data breakpoint';
       case 'exception':
         return 'exception';
@@ -449,6 +472,8 @@ export class BackstepDebugSession extends DebugSession {
 
   private onBreakpointEvent(ev: { reason: 'new' | 'changed' | 'removed'; breakpoint: EngineBreakpoint }): void {
     const b = ev.breakpoint;
+    // Data breakpoints (watches) are the client's own list; only their deletion by the engine is news.
+    if (this.dataBps.includes(b.id) && ev.reason !== 'removed') return;
     const ours = this.bpKinds.has(b.id);
     if (ev.reason === 'removed') {
       if (!ours) this.sendEvent(new Event('breakpoint', { reason: 'removed', breakpoint: { id: b.id, verified: false } }));
@@ -498,6 +523,9 @@ export class BackstepDebugSession extends DebugSession {
       supportsDisassembleRequest: true,
       supportsExceptionInfoRequest: true,
       supportsDelayedStackTraceLoading: true,
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: ['.', '>'],
+      supportsGotoTargetsRequest: true,
       exceptionBreakpointFilters: SIGNAL_FILTERS.map((f) => ({ filter: f.filter, label: f.label, description: f.description, default: f.default })),
       additionalModuleColumns: [{ attributeName: 'base', label: 'Load address' }],
     };
@@ -553,6 +581,8 @@ export class BackstepDebugSession extends DebugSession {
     try {
       await this.serial(async () => {
         const engine = await this.getEngine();
+        // The tracer worker starts while the symbols load and the client configures breakpoints.
+        (engine as { prestartTracer?: () => void }).prestartTracer?.();
         await this.withProgress(`Loading symbols for ${path.basename(cfg.program)}`, () => engine.loadProgram(cfg.program));
         await this.applySignalFilters();
       });
@@ -904,14 +934,15 @@ export class BackstepDebugSession extends DebugSession {
         try {
           let w;
           try {
-            w = await engine.setWatchpoint({ expression: spec.expression, access, frameId: spec.frameId });
+            w = await engine.setWatchpoint({ expression: spec.expression, access, frameId: spec.frameId, condition: b.condition, hitCondition: b.hitCondition });
           } catch (e) {
             // A frame id from an earlier stop: evaluate in the current top frame instead.
             if (spec.frameId === undefined || !/frame/i.test((e as Error).message)) throw e;
-            w = await engine.setWatchpoint({ expression: spec.expression, access });
+            w = await engine.setWatchpoint({ expression: spec.expression, access, condition: b.condition, hitCondition: b.hitCondition });
           }
           this.dataBps.push(w.id);
-          out.push({ id: w.id, verified: true, message: `Hardware ${access === 'write' ? '' : access === 'read' ? 'read ' : 'access (read/write) '}watchpoint ${w.id}: ${w.expression}` });
+          const kind = w.software ? 'Watchpoint' : `Hardware ${access === 'write' ? '' : access === 'read' ? 'read ' : 'access (read/write) '}watchpoint`;
+          out.push({ id: w.id, verified: true, message: `${kind} ${w.id}: ${w.expression}${w.warning ? `\n${w.warning}` : ''}` });
         } catch (e) {
           out.push({ verified: false, message: (e as Error).message });
         }
@@ -1077,6 +1108,7 @@ export class BackstepDebugSession extends DebugSession {
     const engine = await this.whenStopped();
     if (!Number.isInteger(a.frameId)) throw new RequestError('scopes: frameId must be an integer.');
     const scopes = await engine.scopes(a.frameId);
+    for (const sc of scopes) if (sc.kind === 'registers') this.registerScopes.set(sc.variablesReference, a.frameId);
     return {
       scopes: scopes.map((s) => ({
         name: s.name,
@@ -1097,8 +1129,25 @@ export class BackstepDebugSession extends DebugSession {
       count: Number.isInteger(a.count) && a.count! > 0 ? a.count : undefined,
       format: toFormat(a.format),
     });
-    return { variables: vars.map((v) => this.toDapVariable(v)) };
+    const out = vars.map((v) => this.toDapVariable(v));
+    const frameId = this.registerScopes.get(a.variablesReference);
+    if (frameId !== undefined) {
+      // Vector registers as gdb's `info registers` shows them (the vec128 union), expandable into its views.
+      for (const d of out) {
+        if (!/^[xyz]mm\d+$/.test(d.name)) continue;
+        const r = await vectorValue(engine, d.name, frameId).catch(() => undefined);
+        if (!r) continue;
+        d.value = r.value;
+        d.type = r.type ?? d.type;
+        d.variablesReference = r.variablesReference;
+        d.namedVariables = r.namedVariables;
+      }
+    }
+    return { variables: out };
   }
+
+  /** Registers scope references of the current stop -> their frame (for the vector register views). */
+  private readonly registerScopes = new Map<number, number>();
 
   private toDapVariable(v: EngineVariable): DebugProtocol.Variable {
     const d: DebugProtocol.Variable = { name: v.name, value: v.value, variablesReference: v.variablesReference };
@@ -1520,6 +1569,81 @@ export class BackstepDebugSession extends DebugSession {
   private async checkpointList(): Promise<unknown> {
     const engine = this.requireEngine();
     return { checkpoints: engine.checkpoints() };
+  }
+
+  // ================================================================== completions, goto
+
+  /** Debug console completion (gdb's `complete`): commands, then names in scope at the frame, members after `.` / `->`. */
+  private async completions(a: DebugProtocol.CompletionsArguments): Promise<DebugProtocol.CompletionsResponse['body']> {
+    if (typeof a.text !== 'string' || !Number.isInteger(a.column)) throw new RequestError('completions: text (string) and column (number) are required.');
+    await this.settle();
+    const lines = a.text.split('\n');
+    const lineNo = Number.isInteger(a.line) ? this.convertClientLineToDebugger(a.line!) - 1 : lines.length - 1;
+    const lineText = lines[Math.min(Math.max(lineNo, 0), lines.length - 1)] ?? '';
+    const col = Math.min(Math.max(this.convertClientColumnToDebugger(a.column) - 1, 0), lineText.length);
+    const before = lineText.slice(0, col);
+    // A lone '>' (a comparison, not '->') triggered the request: nothing to offer yet.
+    if (/>$/.test(before) && !/->$/.test(before)) return { targets: [] };
+    const engine = this.engine;
+    if (!engine) {
+      const names = this.repl.commandNames().filter((n) => n.startsWith(before.trim()));
+      return { targets: names.map((label) => ({ label, type: 'keyword' as const })) };
+    }
+    const frameId = Number.isInteger(a.frameId) ? a.frameId : undefined;
+    const threadId = frameId !== undefined ? this.frameThread(frameId) : engine.currentThreadId;
+    const r = await this.repl.complete(before, { engine, frameId, threadId, disassembler: () => this.disassembler(), labeler: this.labeler });
+    const start = this.convertDebuggerColumnToClient(r.start + 1);
+    return { targets: r.items.map((i) => ({ label: i.label, type: i.type, start, length: col - r.start })) };
+  }
+
+  /** Targets of the last gotoTargets request: id -> address. */
+  private gotoIds = new Map<number, { address: number; line: number; file: string }>();
+  private nextGotoId = 1;
+
+  /** Where a source line's code starts (gdb `jump LINE` resolves the line as a breakpoint would). */
+  private async gotoTargets(a: DebugProtocol.GotoTargetsArguments): Promise<DebugProtocol.GotoTargetsResponse['body']> {
+    const engine = await this.whenStopped();
+    const file = a.source?.path;
+    if (typeof file !== 'string' || !file) throw new RequestError('gotoTargets: source.path is required.');
+    if (!Number.isInteger(a.line)) throw new RequestError('gotoTargets: line must be a number.');
+    const line = this.convertClientLineToDebugger(a.line);
+    const lines = await engine.resolveLocation({ file, line });
+    this.gotoIds.clear();
+    const targets: DebugProtocol.GotoTarget[] = [];
+    for (const l of lines) {
+      if (!l.addresses.length) continue;
+      const address = Math.min(...l.addresses);
+      const id = this.nextGotoId++;
+      this.gotoIds.set(id, { address, line: l.line, file: l.fullPath || l.file });
+      const fn = engine.addressInfo(address).function;
+      targets.push({ id, label: `${path.basename(l.file)}:${l.line}${fn ? ` (${fn})` : ''}`, line: this.convertDebuggerLineToClient(l.line), instructionPointerReference: hexAddr(address) });
+    }
+    if (!targets.length) throw new RequestError(`Line ${line} of "${path.basename(file)}" has no code.`);
+    return { targets };
+  }
+
+  /**
+   * gdb `jump`, without resuming (DAP's goto only moves the pc; a 'goto' stop follows the response).
+   * A line in another function than the thread's frame 0 is refused: gdb asks "Line N is not in `f'.
+   * Jump anyway?", and jumping there corrupts the stack.
+   */
+  private async goto(a: DebugProtocol.GotoArguments, request: DebugProtocol.Request): Promise<void> {
+    const engine = await this.whenStopped();
+    const t = this.gotoIds.get(a.targetId);
+    if (!t) throw new RequestError(`Unknown goto target ${a.targetId} (ask gotoTargets first).`);
+    const threadId = Number.isInteger(a.threadId) ? a.threadId : engine.currentThreadId;
+    const top = (await engine.stackTrace(threadId, 0, 1)).frames[0];
+    if (!top) throw new RequestError('No stack.');
+    const info = engine.addressInfo(t.address);
+    const targetStart = info.offset !== undefined ? t.address - info.offset : undefined;
+    if (top.functionStart !== undefined && targetStart !== top.functionStart) {
+      throw new RequestError(`Line ${t.line} is not in \`${top.function ?? '??'}'.`);
+    }
+    await engine.setRegister('rip', BigInt(t.address), top.id);
+    this.invalidate();
+    this.holdFor(request);
+    const where = `${info.function ?? '??'} () at ${info.file ?? path.basename(t.file)}:${t.line}`;
+    this.queueEvent('goto', [{ threadId: top.threadId, description: `Jumped to ${where}` }]);
   }
 
   private async checkpointRestart(a: { id?: unknown }): Promise<unknown> {

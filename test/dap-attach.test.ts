@@ -34,13 +34,7 @@ describe('DAP attach, pause, detach, terminate', () => {
     const c = new Client();
     await c.start();
     try {
-      await c.initializeRequest({ adapterID: 'backstep', pathFormat: 'path' });
-      const initialized = c.waitForEvent('initialized');
-      const attached = c.attachRequest({ processId: String(spin.pid) } as never);
-      await initialized;
-      await c.configurationDoneRequest();
-      await attached;
-      const s = await c.nextEvent('stopped', () => true, 15000, 0);
+      const s = await c.attachTo(String(spin.pid)); // a numeric string, as ${command:pickProcess} gives
       expect(s.body.reason).toBe('pause');
       const threadId = s.body.threadId!;
       expect(threadId).toBe(spin.pid);
@@ -72,13 +66,7 @@ describe('DAP attach, pause, detach, terminate', () => {
     const c = new Client();
     await c.start();
     try {
-      await c.initializeRequest({ adapterID: 'backstep', pathFormat: 'path' });
-      const initialized = c.waitForEvent('initialized');
-      const attached = c.attachRequest({ processId: spin.pid } as never);
-      await initialized;
-      await c.configurationDoneRequest();
-      await attached;
-      await c.nextEvent('stopped', () => true, 15000, 0);
+      await c.attachTo(spin.pid);
       await c.disconnectRequest({ terminateDebuggee: true });
       expect((await spin.exit).signal).toBe('SIGKILL');
     } finally {
@@ -92,13 +80,7 @@ describe('DAP attach, pause, detach, terminate', () => {
     const c = new Client();
     await c.start();
     try {
-      await c.initializeRequest({ adapterID: 'backstep', pathFormat: 'path' });
-      const initialized = c.waitForEvent('initialized');
-      const attached = c.attachRequest({ processId: spin.pid } as never);
-      await initialized;
-      await c.configurationDoneRequest();
-      await attached;
-      await c.nextEvent('stopped', () => true, 15000, 0);
+      await c.attachTo(spin.pid);
       const adapterExit = new Promise<number | null>((r) => c.adapterProcess.once('exit', (code) => r(code)));
       c.adapterProcess.kill('SIGTERM');
       expect(await adapterExit).toBe(143);

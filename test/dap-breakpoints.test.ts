@@ -2,6 +2,7 @@
 // instruction breakpoints, changes while the program runs, and a missing source file; compared with gdb's
 // break/ignore/dprintf on the same program.
 import * as path from 'path';
+import { DebugProtocol } from '@vscode/debugprotocol';
 import { Client, gdb, gdbValues } from './dap-client';
 import { fixture, nmAddress, ROOT } from './helpers';
 
@@ -153,9 +154,11 @@ describe('DAP breakpoints (gdb as oracle)', () => {
       await c.launchWith({ program: fixture('spin') });
       await c.nextEvent('process', () => true, 15000, 0);
       await new Promise((r) => setTimeout(r, 200));
+      const since = c.events.length;
       const r = await c.setBreakpointsRequest({ source: { path: path.join(ROOT, 'fixtures', 'src', 'spin.c') }, breakpoints: [{ line: 11 }] });
       expect(r.body.breakpoints[0].verified).toBe(true);
-      const s = await c.stopped('breakpoint');
+      // The hit is reported after the response (events are held until it is sent).
+      const s = (await c.nextEvent('stopped', (e) => e.body.reason === 'breakpoint', 15000, since)) as DebugProtocol.StoppedEvent;
       expect(s.body.hitBreakpointIds).toEqual([r.body.breakpoints[0].id]);
       const f = await c.topFrame(s.body.threadId!);
       expect([f.name, f.line]).toEqual(['main', 11]);

@@ -88,6 +88,22 @@ export class Client extends DebugClient {
     return launched;
   }
 
+  /**
+   * initialize, attach to a running process, configurationDone: resolves with the first stopped event
+   * (reason 'pause': attaching stops the process).
+   */
+  async attachTo(processId: number | string, init: Partial<DebugProtocol.InitializeRequestArguments> = {}): Promise<DebugProtocol.StoppedEvent> {
+    await this.initializeRequest({ adapterID: 'backstep', pathFormat: 'path', ...init });
+    const initialized = this.waitForEvent('initialized');
+    const attached = this.attachRequest({ processId } as never);
+    attached.catch(() => undefined);
+    await Promise.race([initialized, attached]);
+    await initialized;
+    await this.configurationDoneRequest();
+    await attached;
+    return this.nextEvent('stopped', () => true, 15000, 0) as Promise<DebugProtocol.StoppedEvent>;
+  }
+
   /** The next stopped event (optionally of a reason), from now on. */
   async stopped(reason?: string, timeout = 15000): Promise<DebugProtocol.StoppedEvent> {
     return this.nextEvent('stopped', (e) => reason === undefined || e.body.reason === reason, timeout) as Promise<DebugProtocol.StoppedEvent>;
@@ -146,6 +162,95 @@ export class Client extends DebugClient {
       for (const pid of this.pids) await waitUntil(() => isGoneOrZombie(pid), 5000, `debuggee ${pid} to be gone`);
     }
   }
+}
+
+export interface StoppedSession {
+  c: Client;
+  threadId: number;
+  /** Top frame at the stop. */
+  frame: DebugProtocol.StackFrame;
+  stop: DebugProtocol.StoppedEvent;
+}
+
+/**
+ * A started client that launched `program` (extra launch attributes in `launch`) with source
+ * breakpoints at `lines` of `source`, stopped at the first one hit. The caller ends it with
+ * `c.finish()`; when set-up fails the client is finished here.
+ */
+export async function launchToBreakpoint(
+  program: string,
+  source: string,
+  lines: number | number[],
+  launch: Record<string, unknown> = {},
+): Promise<StoppedSession> {
+  const c = new Client();
+  await c.start();
+  try {
+    await c.launchWith({ program, ...launch }, async (cl) => {
+      await cl.setBreakpointsRequest({ source: { path: source }, breakpoints: (Array.isArray(lines) ? lines : [lines]).map((line) => ({ line })) });
+    });
+    const stop = await c.stopped('breakpoint');
+    const threadId = stop.body.threadId!;
+    return { c, threadId, frame: await c.topFrame(threadId), stop };
+  } catch (e) {
+    await c.finish().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The section headers of an ELF file, from `readelf -SW` (the oracle for file layout). */
+export function readelfSections(bin: string): { name: string; addr: number; offset: number; size: number }[] {
+  const out: { name: string; addr: number; offset: number; size: number }[] = [];
+  for (const line of execFileSync('readelf', ['-SW', bin], { encoding: 'utf8' }).split('\n')) {
+    const m = /^\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]{16})\s+([0-9a-f]+)\s+([0-9a-f]+)/.exec(line);
+    if (m) out.push({ name: m[1], addr: parseInt(m[2], 16), offset: parseInt(m[3], 16), size: parseInt(m[4], 16) });
+  }
+  return out;
+}
+
+/**
+ * objdump -d of a binary (optionally of [start, stop) link-time addresses, of some sections, in Intel
+ * syntax): address -> instruction text.
+ */
+export function objdumpInstructions(bin: string, opts: { start?: number; stop?: number; sections?: string[]; intel?: boolean } = {}): Map<number, string> {
+  const argv = ['-d', '-w', '--no-show-raw-insn', ...(opts.intel ? ['-M', 'intel'] : []), ...(opts.sections ?? []).flatMap((s) => ['-j', s])];
+  if (opts.start !== undefined) argv.push(`--start-address=0x${opts.start.toString(16)}`);
+  if (opts.stop !== undefined) argv.push(`--stop-address=0x${opts.stop.toString(16)}`);
+  const out = execFileSync('objdump', [...argv, bin], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const m = new Map<number, string>();
+  for (const line of out.split('\n')) {
+    const r = /^\s+([0-9a-f]+):\t(.*)$/.exec(line);
+    if (r) m.set(parseInt(r[1], 16), r[2]);
+  }
+  return m;
+}
+
+/** Layout-insensitive instruction text for comparing with objdump: no comments, no <symbol> labels, no 0x on numbers. */
+export function normInstruction(s: string): string {
+  return s
+    .replace(/#.*$/, '')
+    .replace(/<[^>]*>/g, '')
+    .replace(/\b0x([0-9a-f]+)\b/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * gdb's `complete` (the oracle for DAP completions): stops where `setup` says (e.g. ['break hot',
+ * 'run']) and answers each query with its list of completions (whole lines, as gdb prints them).
+ */
+export function gdbComplete(program: string, setup: string[], queries: string[], args: string[] = []): string[][] {
+  const cmds = ['set max-completions unlimited', ...setup];
+  queries.forEach((q, i) => cmds.push(`echo @@${i}\n`, `complete ${q}`));
+  cmds.push(`echo @@end\n`);
+  const out = gdb(cmds, program, args);
+  const res: string[][] = [];
+  for (let i = 0; i < queries.length; i++) {
+    const from = out.indexOf(`@@${i}\n`);
+    const to = out.indexOf(i + 1 < queries.length ? `@@${i + 1}\n` : '@@end\n');
+    res.push(out.slice(from + `@@${i}\n`.length, to).split('\n').filter(Boolean));
+  }
+  return res;
 }
 
 /** Runs gdb in batch mode (the oracle) and returns its stdout. */

@@ -2,52 +2,42 @@
 // GNU objdump (libopcodes, what gdb prints) over whole .text sections: the fixtures and the system libc.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import { Disassembler } from '../adapter/disassembler';
+import { Disassembler } from '../src/engine/disasm';
+import { normInstruction as norm, objdumpInstructions, readelfSections } from './dap-client';
 import { fixture } from './helpers';
 
 function textSection(bin: string): { addr: number; bytes: Buffer } {
-  const line = execFileSync('readelf', ['-SW', bin], { encoding: 'utf8' })
-    .split('\n')
-    .find((l) => / \.text\s/.test(l));
-  if (!line) throw new Error(`${bin}: no .text`);
-  const f = line.trim().replace(/^\[\s*\d+\]\s*/, '').split(/\s+/);
-  const addr = parseInt(f[2], 16);
-  const off = parseInt(f[3], 16);
-  const size = parseInt(f[4], 16);
-  return { addr, bytes: fs.readFileSync(bin).subarray(off, off + size) };
+  const sec = readelfSections(bin).find((x) => x.name === '.text');
+  if (!sec) throw new Error(`${bin}: no .text`);
+  return { addr: sec.addr, bytes: fs.readFileSync(bin).subarray(sec.offset, sec.offset + sec.size) };
 }
 
-/** objdump's instructions of .text: address -> text. */
-function objdump(bin: string): Map<number, string> {
-  const out = execFileSync('objdump', ['-d', '-w', '-j', '.text', '--no-show-raw-insn', bin], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const m = new Map<number, string>();
-  for (const line of out.split('\n')) {
-    const r = /^\s+([0-9a-f]+):\t(.*)$/.exec(line);
-    if (r) m.set(parseInt(r[1], 16), r[2]);
-  }
-  return m;
-}
-
-/** Layout-insensitive form: no comments, no <symbol> labels, no 0x on numbers. */
-const norm = (s: string) =>
-  s
-    .replace(/#.*$/, '')
-    .replace(/<[^>]*>/g, '')
-    .replace(/\b0x([0-9a-f]+)\b/g, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
-
-function compare(bin: string): { total: number; mismatches: string[] } {
+function compare(bin: string, flavor: 'att' | 'intel' = 'att'): { total: number; mismatches: string[] } {
   const { addr, bytes } = textSection(bin);
-  const d = new Disassembler('att');
+  const d = new Disassembler(flavor);
   const mine = new Map(d.decode(bytes, addr).map((i) => [i.address, i.text]));
   d.dispose();
-  const theirs = objdump(bin);
+  const theirs = objdumpInstructions(bin, { sections: ['.text'], intel: flavor === 'intel' });
   const mismatches: string[] = [];
   for (const [a, t] of theirs) {
     const m = mine.get(a);
     if (m === undefined || norm(m) !== norm(t)) mismatches.push(`${a.toString(16)}: objdump '${t}' backstep '${m}'`);
   }
+  return { total: theirs.size, mismatches };
+}
+
+/** 160 KB of libc's .text from malloc on, decoded by us and by objdump. */
+function libcFromMalloc(flavor: 'att' | 'intel'): { total: number; mismatches: string[] } {
+  const libc = fs.realpathSync('/lib/x86_64-linux-gnu/libc.so.6');
+  const { addr, bytes } = textSection(libc);
+  const dyn = execFileSync('nm', ['-D', '--defined-only', libc], { encoding: 'utf8' });
+  const start = parseInt(/^([0-9a-f]+) [Tti] malloc(?:@@\S+)?$/m.exec(dyn)![1], 16);
+  const stop = start + 160 * 1024;
+  const theirs = objdumpInstructions(libc, { start, stop, intel: flavor === 'intel' });
+  const d = new Disassembler(flavor);
+  const mine = new Map(d.decode(bytes.subarray(start - addr, stop - addr + 16), start).map((i) => [i.address, i.text]));
+  d.dispose();
+  const mismatches = [...theirs].filter(([a, t]) => mine.get(a) === undefined || norm(mine.get(a)!) !== norm(t)).map(([a, t]) => `${a.toString(16)}: objdump '${t}' backstep '${mine.get(a)}'`);
   return { total: theirs.size, mismatches };
 }
 
@@ -61,23 +51,20 @@ describe('disassembler against objdump', () => {
   }
 
   test('libc.so.6: every instruction of 160 KB of .text from malloc on', () => {
-    const libc = fs.realpathSync('/lib/x86_64-linux-gnu/libc.so.6');
-    const { addr, bytes } = textSection(libc);
-    const dyn = execFileSync('nm', ['-D', '--defined-only', libc], { encoding: 'utf8' });
-    const start = parseInt(/^([0-9a-f]+) [Tti] malloc(?:@@\S+)?$/m.exec(dyn)![1], 16);
-    const stop = start + 160 * 1024;
-    const out = execFileSync('objdump', ['-d', '-w', '--no-show-raw-insn', `--start-address=0x${start.toString(16)}`, `--stop-address=0x${stop.toString(16)}`, libc], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    const theirs = new Map<number, string>();
-    for (const line of out.split('\n')) {
-      const r = /^\s+([0-9a-f]+):\t(.*)$/.exec(line);
-      if (r) theirs.set(parseInt(r[1], 16), r[2]);
+    const r = libcFromMalloc('att');
+    expect(r.total).toBeGreaterThan(30000);
+    expect(r.mismatches).toEqual([]);
+  });
+
+  test('intel flavor: every instruction of the fixtures\' .text and of 160 KB of libc, as objdump -M intel', () => {
+    for (const name of ['loop', 'types_O2', 'classes_O2', 'unwind_O2', 'threads']) {
+      const r = compare(fixture(name), 'intel');
+      expect(r.total).toBeGreaterThan(50);
+      expect([name, r.mismatches]).toEqual([name, []]);
     }
-    const d = new Disassembler('att');
-    const mine = new Map(d.decode(bytes.subarray(start - addr, stop - addr + 16), start).map((i) => [i.address, i.text]));
-    d.dispose();
-    const mismatches = [...theirs].filter(([a, t]) => mine.get(a) === undefined || norm(mine.get(a)!) !== norm(t)).map(([a, t]) => `${a.toString(16)}: objdump '${t}' backstep '${mine.get(a)}'`);
-    expect(theirs.size).toBeGreaterThan(30000);
-    expect(mismatches).toEqual([]);
+    const r = libcFromMalloc('intel');
+    expect(r.total).toBeGreaterThan(30000);
+    expect(r.mismatches).toEqual([]);
   });
 
   test('gdb layout: padded mnemonic, symbolic branch targets and rip-relative comments', () => {
@@ -93,10 +80,11 @@ describe('disassembler against objdump', () => {
     d.dispose();
   });
 
-  test('intel flavor', () => {
+  test('intel flavor: gdb layout', () => {
     const d = new Disassembler('intel');
-    const [i] = d.decode(Buffer.from([0x48, 0x89, 0xe5]), 0);
-    expect(i.text).toBe('mov    rbp, rsp');
+    // mov %rsp,%rbp; mov -0x4(%rbp),%eax; rep stos %eax,%es:(%rdi)
+    const r = d.decode(Buffer.from([0x48, 0x89, 0xe5, 0x8b, 0x45, 0xfc, 0xf3, 0xab]), 0);
+    expect(r.map((i) => i.text)).toEqual(['mov    rbp,rsp', 'mov    eax,DWORD PTR [rbp-0x4]', 'rep stos DWORD PTR es:[rdi],eax']);
     d.dispose();
   });
 

@@ -2,10 +2,9 @@
 // bytes of the ELF file (readelf gives the section layout), unreadable ranges from /proc/PID/maps,
 // writeMemory seen by the program's own variable, and disassemble (also backwards from the pc)
 // compared with objdump.
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Client } from './dap-client';
+import { Client, launchToBreakpoint, normInstruction as norm, objdumpInstructions, readelfSections } from './dap-client';
 import { fixture, nmAddress, ROOT } from './helpers';
 
 jest.setTimeout(60000);
@@ -16,35 +15,12 @@ const PIE_BASE = 0x555555554000;
 
 /** Bytes of the file image at a link-time address, through the section table (readelf). */
 function fileBytes(bin: string, vaddr: number, len: number): Buffer {
-  const out = execFileSync('readelf', ['-SW', bin], { encoding: 'utf8' });
-  for (const line of out.split('\n')) {
-    const f = line.trim().replace(/^\[\s*\d+\]\s*/, '').split(/\s+/);
-    if (f.length < 6 || !/^[0-9a-f]{16}$/.test(f[2] ?? '')) continue;
-    const addr = parseInt(f[2], 16);
-    const off = parseInt(f[3], 16);
-    const size = parseInt(f[4], 16);
-    if (addr !== 0 && vaddr >= addr && vaddr + len <= addr + size) return fs.readFileSync(bin).subarray(off + vaddr - addr, off + vaddr - addr + len);
-  }
-  throw new Error(`no section holds 0x${vaddr.toString(16)}`);
+  const sec = readelfSections(bin).find((x) => x.addr !== 0 && vaddr >= x.addr && vaddr + len <= x.addr + x.size);
+  if (!sec) throw new Error(`no section holds 0x${vaddr.toString(16)}`);
+  return fs.readFileSync(bin).subarray(sec.offset + vaddr - sec.addr, sec.offset + vaddr - sec.addr + len);
 }
 
-function objdumpAt(bin: string, start: number, stop: number): Map<number, string> {
-  const out = execFileSync('objdump', ['-d', '-w', '--no-show-raw-insn', `--start-address=0x${start.toString(16)}`, `--stop-address=0x${stop.toString(16)}`, bin], { encoding: 'utf8' });
-  const m = new Map<number, string>();
-  for (const l of out.split('\n')) {
-    const r = /^\s+([0-9a-f]+):\t(.*)$/.exec(l);
-    if (r) m.set(parseInt(r[1], 16), r[2]);
-  }
-  return m;
-}
-
-const norm = (s: string) =>
-  s
-    .replace(/#.*$/, '')
-    .replace(/<[^>]*>/g, '')
-    .replace(/\b0x([0-9a-f]+)\b/g, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
+const objdumpAt = (bin: string, start: number, stop: number) => objdumpInstructions(bin, { start, stop });
 
 describe('DAP memory and disassembly', () => {
   let c: Client;
@@ -52,13 +28,7 @@ describe('DAP memory and disassembly', () => {
   let pid: number;
 
   beforeAll(async () => {
-    c = new Client();
-    await c.start();
-    await c.launchWith({ program: LOOP, args: ['3'] }, async (cl) => {
-      await cl.setBreakpointsRequest({ source: { path: LOOP_C }, breakpoints: [{ line: 11 }] });
-    });
-    const s = await c.stopped('breakpoint');
-    threadId = s.body.threadId!;
+    ({ c, threadId } = await launchToBreakpoint(LOOP, LOOP_C, 11, { args: ['3'] }));
     pid = c.pids[0];
   });
 

@@ -68,12 +68,45 @@ describe('DAP protocol robustness', () => {
         'supportsModulesRequest',
         'supportsLoadedSourcesRequest',
         'supportsDataBreakpoints',
+        'supportsCompletionsRequest',
+        'supportsGotoTargetsRequest',
       ] as const) {
         expect([k, caps[k]]).toEqual([k, true]);
       }
       // Not implemented: not claimed.
       expect(caps.supportsStepBack).toBeFalsy();
-      expect(caps.supportsCompletionsRequest).toBeFalsy();
+      expect(caps.supportsStepInTargetsRequest).toBeFalsy();
+      expect(caps.supportsRestartFrame).toBeFalsy();
+      expect(caps.supportsCancelRequest).toBeFalsy();
+      // Every request a claimed capability stands for is served (an error about its arguments or the
+      // missing program, never "Unrecognized request"); the unclaimed ones are not.
+      const served: [keyof typeof caps, string][] = [
+        ['supportsCompletionsRequest', 'completions'],
+        ['supportsGotoTargetsRequest', 'gotoTargets'],
+        ['supportsGotoTargetsRequest', 'goto'],
+        ['supportsDataBreakpoints', 'dataBreakpointInfo'],
+        ['supportsDataBreakpoints', 'setDataBreakpoints'],
+        ['supportsBreakpointLocationsRequest', 'breakpointLocations'],
+        ['supportsExceptionInfoRequest', 'exceptionInfo'],
+        ['supportsDisassembleRequest', 'disassemble'],
+        ['supportsReadMemoryRequest', 'readMemory'],
+        ['supportsWriteMemoryRequest', 'writeMemory'],
+        ['supportsLoadedSourcesRequest', 'loadedSources'],
+        ['supportsModulesRequest', 'modules'],
+        ['supportsSetExpression', 'setExpression'],
+        ['supportsInstructionBreakpoints', 'setInstructionBreakpoints'],
+      ];
+      for (const [cap, command] of served) {
+        expect([cap, caps[cap]]).toEqual([cap, true]);
+        const msg = await c.customRequest(command, {}).then(
+          () => 'ok',
+          (e: Error) => e.message,
+        );
+        expect([command, msg]).not.toEqual([command, `Unrecognized request '${command}'.`]);
+      }
+      for (const command of ['stepInTargets', 'restartFrame', 'cancel']) {
+        await expect(c.customRequest(command, {})).rejects.toThrow(`Unrecognized request '${command}'.`);
+      }
       expect(caps.exceptionBreakpointFilters!.map((f) => f.filter)).toEqual(expect.arrayContaining(['SIGSEGV', 'SIGABRT', 'SIGFPE', 'SIGBUS', 'SIGILL']));
     } finally {
       await c.stop();

@@ -71,6 +71,20 @@ describe('DAP debug console commands (gdb as oracle)', () => {
     expect(mask(await c.repl('info locals', callerId))).toBe(mask(expected));
   });
 
+  test('info frame in frame 0 and in the caller, as gdb (stack addresses relative to the frame)', async () => {
+    // Stack addresses depend on the environment: compare them as offsets from frame 0's CFA.
+    const rel = (text: string) => {
+      const base = parseInt(/frame at (0x[0-9a-f]+)/.exec(text)![1], 16);
+      return text.replace(/0x7ffffff[0-9a-f]{5}\b/g, (m) => `CFA${parseInt(m, 16) - base >= 0 ? '+' : '-'}${Math.abs(parseInt(m, 16) - base)}`).trimEnd();
+    };
+    const [top] = gdbOutputs(['break loop.c:11', 'run'], ['info frame'], ['3']);
+    const [caller] = gdbOutputs(['break loop.c:11', 'run', 'up'], ['info frame'], ['3']);
+    expect(top).toContain('Saved registers:');
+    expect(rel(await c.repl('info frame', frameId))).toBe(rel(top));
+    // The caller's lines are relative to its own CFA; frame 0's appears as "caller of frame at".
+    expect(rel(await c.repl('info frame', callerId))).toBe(rel(caller));
+  });
+
   test('set var changes the program state', async () => {
     expect(await c.repl('set var counter = 40 + 2', frameId)).toBe('');
     expect(await c.repl('p counter', frameId)).toBe('42');
