@@ -3,6 +3,8 @@
 import * as child from 'child_process';
 import * as fs from 'fs';
 import type { FrameInfo } from '../engine/api';
+import { completeExpression } from '../engine/complete';
+import { searchSymbols } from '../engine/symbol-search';
 import {
   assignExpression,
   checkFinish,
@@ -15,6 +17,8 @@ import {
   jump,
   loadProgram,
   parseBreakpointNumber,
+  readCode,
+  asmSymbolizer,
   resume,
   reverseRun,
   run,
@@ -27,7 +31,7 @@ import {
 import { decode } from './disasm';
 import { addr16, breakpointSetText, frameLine, frameTuple, hex, sourceLines, sourceLine } from './format';
 import { CommandContext, CommandResult, MiError, MiInterpreter, errorMessage } from './interpreter';
-import { REGISTER_NAMES, formatRegister, registerValues } from './registers';
+import { REGISTER_NAMES, currentRegisterNames, formatRegister, registerValues } from './registers';
 import { MiRaw } from './syntax';
 
 type CliHandler = (mi: MiInterpreter, ctx: CommandContext, args: string, name: string) => Promise<CommandResult | void> | CommandResult | void;
@@ -309,7 +313,8 @@ def(['info', 'i', 'inf'], async (mi, ctx, args, ) => {
   if (is('breakpoints', 1) || is('watchpoints', 3)) return infoBreakpoints(mi, rest);
   if (is('threads', 2)) return infoThreads(mi, ctx);
   if (is('frame', 1)) return infoFrame(mi, ctx);
-  if (is('registers', 1) || is('all-registers', 2)) return infoRegisters(mi, ctx, rest);
+  if (is('registers', 1)) return infoRegisters(mi, ctx, rest);
+  if (is('all-registers', 2)) return infoRegisters(mi, ctx, rest, true);
   if (is('sharedlibrary', 2) || sub === 'dll') return infoSharedLibrary(mi);
   if (is('checkpoints', 2)) return infoCheckpoints(mi, rest);
   if (is('line', 2)) return infoLine(mi, ctx, rest);
@@ -376,7 +381,7 @@ async function infoBreakpoints(mi: MiInterpreter, rest: string): Promise<void> {
     else if (!locs.length) mi.console(`${head}${'<PENDING>'.padEnd(19)}${meta.original}\n`);
     else if (locs.length === 1) {
       const l = locs[0];
-      mi.console(`${head}${addr16(l.address)} ${l.file ? `in ${l.function} at ${l.file}:${l.line}` : mi.symbolAt(l.address) ?? ''}\n`);
+      mi.console(`${head}${addr16(l.address)} ${l.file ? `in ${mi.printName(l) ?? l.function} at ${l.file}:${l.line}` : mi.symbolAt(l.address) ?? ''}\n`);
     } else {
       mi.console(`${head}${'<MULTIPLE>'.padEnd(19)}\n`);
     }
@@ -385,7 +390,7 @@ async function infoBreakpoints(mi: MiInterpreter, rest: string): Promise<void> {
     if (meta.ignore) mi.console(`\tWill ignore next ${meta.ignore} crossings of breakpoint.\n`);
     if (locs.length > 1) {
       locs.forEach((l, i) => {
-        mi.console(`${`${meta.number}.${i + 1}`.padEnd(28)}${(l.enabled ? 'y' : 'n').padEnd(4)}${addr16(l.address)} ${l.file ? `in ${l.function} at ${l.file}:${l.line}` : ''}\n`);
+        mi.console(`${`${meta.number}.${i + 1}`.padEnd(28)}${(l.enabled ? 'y' : 'n').padEnd(4)}${addr16(l.address)} ${l.file ? `in ${mi.printName(l) ?? l.function} at ${l.file}:${l.line}` : ''}\n`);
       });
     }
   }
@@ -425,20 +430,53 @@ async function infoFrame(mi: MiInterpreter, ctx: CommandContext): Promise<void> 
   mi.console(` Arglist at ${f.cfa !== undefined ? hex(f.cfa - 16) : 'unknown address'}, args: ${args.map((a) => `${a.name}=${a.value}`).join(', ')}\n`);
 }
 
-async function infoRegisters(mi: MiInterpreter, ctx: CommandContext, rest: string): Promise<void> {
+/**
+ * gdb's `all` register group on amd64 Linux, in register-number order: the general and x87 registers,
+ * mxcsr, and the widest view of the vector registers only (zmm with AVX-512, else ymm, else xmm), with
+ * k0-k7; not fs_base, gs_base, orig_rax nor the raw halves and sub-registers.
+ */
+function allGroup(names: string[]): string[] {
+  const avx512 = names.includes('zmm0');
+  const avx = names.includes('ymm0');
+  return names.filter((n, i) => {
+    if (!n) return false;
+    if (i < 40 || n === 'mxcsr' || /^k\d$/.test(n) || /^zmm\d+$/.test(n)) return true;
+    if (/^xmm\d+$/.test(n)) return !avx;
+    if (/^ymm\d+$/.test(n)) return !avx512;
+    return false;
+  });
+}
+
+async function infoRegisters(mi: MiInterpreter, ctx: CommandContext, rest: string, all = false): Promise<void> {
   const f = await mi.contextFrame(ctx).catch(() => {
     throw new MiError('The program has no registers now.');
   });
   const vals = await registerValues(mi.engine, f.id);
-  let names = rest ? rest.split(/\s+/).map((n) => n.replace(/^\$/, '')) : REGISTER_NAMES.slice(0, 26).filter((n) => n && vals.has(n)).concat(['fs_base', 'gs_base'].filter((n) => vals.has(n)));
+  // gdb's general group: rax..gs, then k0-k7 when the CPU has AVX-512 (fs_base/gs_base are in `system`).
+  let names = rest
+    ? rest.split(/\s+/).map((n) => n.replace(/^\$/, ''))
+    : all
+      ? allGroup(currentRegisterNames(mi.engine)).filter((n) => vals.has(n))
+      : REGISTER_NAMES.slice(0, 24).concat(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']).filter((n) => vals.has(n));
   if (rest === 'pc') names = ['rip'];
   for (const n of names) {
     const nn = n === 'pc' ? 'rip' : n === 'sp' ? 'rsp' : n === 'fp' ? 'rbp' : n;
     const v = vals.get(nn);
     if (!v) throw new MiError(`Invalid register \`${n}'`);
     const rawHex = formatRegister(nn, v, 'x');
+    // Vector registers (unions and arrays): gdb prints the hex form only.
+    if (/^(?:[xyz]mm\d+|zmm\d+h)$/.test(nn)) {
+      mi.console(`${nn.padEnd(15)}${rawHex}\n`);
+      continue;
+    }
     const nat = formatRegister(nn, v, 'N');
-    mi.console(`${nn.padEnd(15)}${rawHex.padEnd(20)}${nat}\n`);
+    if (/^st\d$/.test(nn)) {
+      // x87 registers: the value, then the raw 80 bits.
+      mi.console(`${nn.padEnd(15)}${nat.length >= 20 ? nat + ' ' : nat.padEnd(20)}(raw ${formatRegister(nn, v, 'z')})\n`);
+      continue;
+    }
+    // gdb pads the raw column to 19 characters, with at least one space after it.
+    mi.console(`${nn.padEnd(15)}${rawHex.length >= 20 ? rawHex + ' ' : rawHex.padEnd(20)}${nat}\n`);
   }
 }
 
@@ -457,61 +495,106 @@ function infoSharedLibrary(mi: MiInterpreter): void {
   if (mods.some((m) => m.symbolsLoaded && !m.hasDebugInfo)) mi.console('(*): Shared library is missing debugging information.\n');
 }
 
+/** gdb's `print_address`: `0x1169 <main>`, `0x115f <hot+22>`, the bare address outside any symbol. */
+function printAddress(mi: MiInterpreter, a: number): string {
+  const s = mi.engine.addressSymbol(a, { linkageNames: true });
+  return s ? `${hex(a)} <${s.name}${s.offset ? `+${s.offset}` : ''}>` : hex(a);
+}
+
+/** State `info line` keeps (gdb's last_line_listed): a repeated `info line` shows the next line. */
+type InfoLineState = MiInterpreter & { infoLineNext?: { file: string; line: number; stop: unknown }; listLast?: { file: string; line: number } };
+
+/** The default source file of a bare line number (gdb's current source symtab). */
+async function defaultSourceFile(mi: MiInterpreter, ctx: CommandContext): Promise<string> {
+  const st = mi as InfoLineState;
+  if (st.infoLineNext && st.infoLineNext.stop === mi.lastStop) return st.infoLineNext.file;
+  if (st.listLast) return st.listLast.file;
+  const f = mi.pid !== undefined && mi.engine.state === 'stopped' ? await mi.contextFrame(ctx).catch(() => undefined) : undefined;
+  if (f?.file) return f.fullPath ?? f.file;
+  const l = (await mi.engine.resolveLocation('main').catch(() => []))[0];
+  if (!l) throw new MiError('No symbol table is loaded.  Use the "file" command.');
+  return l.fullPath;
+}
+
+/**
+ * `info line [LOCATION]` as gdb's info_line_command: a line (`FILE:LINE`, `LINE`) is looked up in
+ * list mode (its first statement entry, or where the code after it starts: "but contains no code");
+ * `*ADDR` and a function name take the line-table entry holding the address; a variable names its
+ * declaration line. Without an argument: the stop's line, then the line after the last one shown.
+ */
 async function infoLine(mi: MiInterpreter, ctx: CommandContext, rest: string): Promise<void> {
-  let loc = rest;
-  if (!loc) {
-    const f = await mi.contextFrame(ctx);
-    loc = `*${hex(f.pc)}`;
-  }
-  if (loc.startsWith('*')) {
-    const a = await evalAddress(mi, ctx, loc.slice(1));
-    const i = mi.engine.addressInfo(a);
-    if (!i.line) {
-      mi.console(`No line number information available for address ${hex(a)}${mi.symbolAt(a) ? ' ' + mi.symbolAt(a) : ''}\n`);
+  const st = mi as InfoLineState;
+  const loc = rest.trim();
+  const byLine = (fullPath: string, line: number): void => {
+    let r;
+    try {
+      r = mi.engine.lineCode(fullPath, line);
+    } catch (e) {
+      throw new MiError(errorMessage(e));
+    }
+    if ('outOfRange' in r) {
+      mi.console(`Line number ${line} is out of range for "${r.outOfRange}".\n`);
       return;
     }
-    const lines = await mi.engine.resolveLocation({ file: i.fullPath ?? i.file!, line: i.line });
-    const start = lines[0]?.addresses[0] ?? a;
-    mi.console(`Line ${i.line} of "${i.file}" starts at address ${hex(start)}${symSuffix(mi, start)} and ends at ${hex(await lineEnd(mi, start, i.line))}${symSuffix(mi, await lineEnd(mi, start, i.line))}.\n`);
-    return;
-  }
-  const lines = await mi.engine.resolveLocation(loc).catch((e) => {
-    throw new MiError(errorMessage(e));
-  });
-  for (const l of lines) {
-    const start = l.addresses[0];
-    if (start === undefined) {
-      mi.console(`Line ${l.line} of "${l.file}" is at address ... but contains no code.\n`);
-      continue;
+    if (r.start === r.end) mi.console(`Line ${line} of "${r.file}" is at address ${printAddress(mi, r.start)} but contains no code.\n`);
+    else mi.console(`Line ${line} of "${r.file}" starts at address ${printAddress(mi, r.start)} and ends at ${printAddress(mi, r.end)}.\n`);
+    st.infoLineNext = { file: r.fullPath, line: line + 1, stop: mi.lastStop };
+  };
+  const byAddress = (a: number): void => {
+    const r = mi.engine.lineRangeAt(a);
+    if (!r) {
+      mi.console(`No line number information available for address ${printAddress(mi, a)}\n`);
+      return;
     }
-    const end = await lineEnd(mi, start, l.line);
-    mi.console(`Line ${l.line} of "${l.file}" starts at address ${hex(start)}${symSuffix(mi, start)} and ends at ${hex(end)}${symSuffix(mi, end)}.\n`);
+    const end = r.end ?? r.start;
+    if (r.start === end) mi.console(`Line ${r.line} of "${r.file}" is at address ${printAddress(mi, r.start)} but contains no code.\n`);
+    else mi.console(`Line ${r.line} of "${r.file}" starts at address ${printAddress(mi, r.start)} and ends at ${printAddress(mi, end)}.\n`);
+    st.infoLineNext = { file: r.fullPath, line: r.line + 1, stop: mi.lastStop };
+  };
+  if (!loc) {
+    // A stop makes the stop's line the current one again (gdb's current source line).
+    if (st.infoLineNext && st.infoLineNext.stop === mi.lastStop) return byLine(st.infoLineNext.file, st.infoLineNext.line);
+    const f = mi.pid !== undefined && mi.engine.state === 'stopped' ? await mi.contextFrame(ctx).catch(() => undefined) : undefined;
+    if (f?.file && f.line) return byLine(f.fullPath ?? f.file, f.line);
+    return byLine(await defaultSourceFile(mi, ctx), 1);
   }
-}
-
-function symSuffix(mi: MiInterpreter, a: number): string {
-  const s = mi.symbolAt(a);
-  return s ? ' ' + s : '';
-}
-
-async function lineEnd(mi: MiInterpreter, start: number, line: number): Promise<number> {
-  let a = start + 1;
-  for (let i = 0; i < 4096; i++, a++) {
-    const info = mi.engine.addressInfo(a);
-    if (info.line !== line) break;
+  if (loc.startsWith('*')) return byAddress(await evalAddress(mi, ctx, loc.slice(1)));
+  const m = /^(?:(.+):)?(\d+)$/.exec(loc);
+  if (m) return byLine(m[1] ?? (await defaultSourceFile(mi, ctx)), Number(m[2]));
+  // FUNCTION or FILE:FUNCTION (a variable names its declaration line).
+  const name = loc.replace(/^[^:]*\.[A-Za-z+]+:/, '');
+  let a: number | undefined;
+  try {
+    const r = await mi.engine.evaluate(`&${name}`, { context: 'repl' });
+    const hexAddr = /0x[0-9a-f]+/.exec(r.value);
+    if (hexAddr) a = Number(hexAddr[0]);
+  } catch {
+    a = undefined;
   }
-  return a;
+  if (a === undefined) throw new MiError(`Function "${name}" not defined.`);
+  const info = mi.engine.addressInfo(a);
+  if (info.function && (info.offset ?? 0) === 0) return byAddress(a);
+  const v = searchSymbols(mi.engine, { kind: 'variable', name: `^${name.replace(/[.[\]*^$\\]/g, '\\$&')}$` }).debug[0];
+  if (!v?.line) throw new MiError(`Function "${name}" not defined.`);
+  mi.console(`Line ${v.line} of "${v.file}" is at address ${printAddress(mi, a)} but contains no code.\n`);
+  st.infoLineNext = { file: v.fullPath, line: v.line + 1, stop: mi.lastStop };
 }
 
+/**
+ * `info symbol ADDR` as gdb's info_symbol_command: for each object and allocated section holding the
+ * address, its minimal symbol (`main + 8 in section .text`), naming the object (`of /lib/.../libc.so.6`)
+ * once the program space has more than one.
+ */
 async function infoSymbol(mi: MiInterpreter, ctx: CommandContext, rest: string): Promise<void> {
   needArg(rest, 'address');
   const a = await evalAddress(mi, ctx, rest);
-  const i = mi.engine.addressInfo(a);
-  if (!i.function) {
+  const hits = mi.engine.sectionSymbols(a);
+  if (!hits.length) {
     mi.console(`No symbol matches ${rest}.\n`);
     return;
   }
-  mi.console(`${i.function}${i.offset ? ` + ${i.offset}` : ''} in section .text${i.module && i.module !== mi.programPath ? ` of ${i.module}` : ''}\n`);
+  const multi = mi.pid !== undefined && mi.engine.modules().length > 1;
+  for (const h of hits) mi.console(`${h.offset ? `${h.name} + ${h.offset}` : h.name} in section ${h.section}${multi ? ` of ${h.objfile}` : ''}\n`);
 }
 
 async function infoSource(mi: MiInterpreter, ctx: CommandContext): Promise<void> {
@@ -585,33 +668,36 @@ def(['x'], async (mi, ctx, args) => {
   }
   needArg(rest, 'starting display address');
   const a = await evalAddress(mi, ctx, rest);
-  mi.requireProcess();
   if (letter === 'i') {
-    const mem = await mi.engine.readMemory(a, count * 15 + 15);
-    const lines = decode(mem.data, a, { max: count, flavor: mi.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att', symbolize: (x) => {
-      const i = mi.engine.addressInfo(x);
-      return i.function ? { function: i.function, offset: i.offset ?? 0 } : undefined;
-    } });
+    const mem = await readCode(mi, a, count * 15 + 15);
+    const lines = decode(mem.data, a, { max: count, flavor: mi.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att', symbolize: asmSymbolizer(mi) });
     const cur = await mi.contextFrame(ctx).catch(() => undefined);
-    for (const l of lines) mi.console(`${cur && cur.pc === l.address ? '=> ' : '   '}${hex(l.address)}${l.function ? ` <${l.function}+${l.offset}>` : ''}:\t${l.text}\n`);
+    for (const l of lines) mi.console(`${cur && cur.pc === l.address ? '=> ' : '   '}${hex(l.address)}${l.function ? ` <${l.function}${l.offset ? `+${l.offset}` : ''}>` : ''}:\t${l.text}\n`);
     return;
   }
   if (letter === 's') {
-    const mem = await mi.engine.readMemory(a, 256);
+    const mem = await readCode(mi, a, 256);
     const z = mem.data.indexOf(0);
     const s = mem.data.subarray(0, z < 0 ? mem.data.length : z).toString('latin1');
-    mi.console(`${hex(a)}:\t"${s.replace(/[\\"]/g, (c) => '\\' + c)}"\n`);
+    const at = mi.engine.addressSymbol(a, { linkageNames: true });
+    mi.console(`${hex(a)}${at ? ` <${at.name}${at.offset ? `+${at.offset}` : ''}>` : ''}:\t"${s.replace(/[\\"]/g, (c) => '\\' + c)}"\n`);
     return;
   }
   if (letter === 'c') size = 1;
-  const mem = await mi.engine.readMemory(a, count * size);
-  if (mem.data.length < count * size) throw new MiError(`Cannot access memory at address ${hex(a + mem.data.length)}`);
+  const mem = await readCode(mi, a, count * size).catch(() => ({ address: a, data: Buffer.alloc(0) }));
+  // gdb prints the words it could read, then the error after the unreadable word's tab.
+  const readable = Math.floor(mem.data.length / size);
+  const label = asmSymbolizer(mi);
   const perLine = letter === 'c' || size === 1 ? 8 : size === 2 ? 8 : size === 4 ? 4 : 2;
   for (let i = 0; i < count; i += perLine) {
     const lineAddr = a + i * size;
-    const sym = mi.symbolAt(lineAddr);
-    let line = `${hex(lineAddr)}${sym ? ' ' + sym : ''}:`;
+    const s = label(lineAddr);
+    let line = `${hex(lineAddr)}${s ? ` <${s.function}${s.offset ? `+${s.offset}` : ''}>` : ''}:`;
     for (let j = i; j < Math.min(count, i + perLine); j++) {
+      if (j >= readable) {
+        mi.console(line + '\t');
+        throw new MiError(`Cannot access memory at address ${hex(a + j * size)}`);
+      }
       let v = 0n;
       for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(mem.data[j * size + k]);
       line += '\t' + xWord(v, letter, size);
@@ -684,37 +770,50 @@ def(['list', 'l'], async (mi, ctx, args) => {
   st.listLast = { file: file!, line: last - Math.floor(size / 2) };
   first = last;
 });
+/**
+ * `disassemble [/r] [ADDR | START,END | START,+LENGTH]` as gdb's disassemble_command: the function
+ * around the frame's pc or ADDR ("Dump of assembler code for function NAME:", `<+off>`), or a range
+ * ("from START to END:", `<name+off>`); `=>` marks the frame's pc. Before `run` it reads the
+ * executable's sections at link-time addresses.
+ */
 def(['disassemble'], async (mi, ctx, args) => {
   const { fmt, rest } = parseSlash(args);
-  const f = await mi.contextFrame(ctx);
-  let start: number;
-  let end: number;
-  if (rest.trim()) {
-    const parts = rest.split(',');
-    start = await evalAddress(mi, ctx, parts[0]);
-    if (parts[1]) end = parts[1].trim().startsWith('+') ? start + Number(parts[1].trim().slice(1)) : await evalAddress(mi, ctx, parts[1]);
-    else {
-      const info = mi.engine.addressInfo(start);
-      start -= info.offset ?? 0;
-      end = start + 4096;
+  const arg = rest.trim();
+  const f = arg ? await mi.contextFrame(ctx).catch(() => undefined) : await mi.contextFrame(ctx).catch(() => {
+    throw new MiError('No frame selected.');
+  });
+  const sym = asmSymbolizer(mi);
+  const flavor = mi.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att';
+  const raw = (bytes: number[]) => (fmt?.includes('r') ? '\t' + bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(19) : '');
+  const comma = arg.indexOf(',');
+  if (comma >= 0) {
+    const start = await evalAddress(mi, ctx, arg.slice(0, comma));
+    const second = arg.slice(comma + 1).trim();
+    const end = second.startsWith('+') ? start + (await evalAddress(mi, ctx, second.slice(1))) : await evalAddress(mi, ctx, second);
+    mi.console(`Dump of assembler code from ${hex(start)} to ${hex(end)}:\n`);
+    if (end > start) {
+      const mem = await readCode(mi, start, end - start + 15);
+      for (const l of decode(mem.data, start, { flavor, symbolize: sym, end })) {
+        const s = sym(l.address);
+        mi.console(`${l.address === f?.pc ? '=> ' : '   '}${addr16(l.address)}${s ? ` <${s.function}+${s.offset}>` : ''}:${raw(l.bytes)}\t${l.text}\n`);
+      }
     }
-  } else {
-    start = f.functionStart ?? f.pc;
-    end = start + 4096;
+    mi.console('End of assembler dump.\n');
+    return;
   }
-  const mem = await mi.engine.readMemory(start, end - start + 15);
-  const symbolize = (x: number) => {
-    const i = mi.engine.addressInfo(x);
-    return i.function ? { function: i.function, offset: i.offset ?? 0 } : undefined;
-  };
-  let lines = decode(mem.data, start, { flavor: mi.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att', symbolize, end });
-  const fn = symbolize(start)?.function;
-  if (!rest.includes(',')) lines = lines.filter((l) => l.function === fn);
-  mi.console(`Dump of assembler code for function ${fn ?? '??'}:\n`);
-  for (const l of lines) {
-    const raw = fmt?.includes('r') ? '\t' + l.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ') : '';
-    mi.console(`${l.address === f.pc ? '=> ' : '   '}${addr16(l.address)} <+${l.offset ?? 0}>:${raw}\t${l.text}\n`);
-  }
+  const at = arg ? await evalAddress(mi, ctx, arg) : f!.pc;
+  const info = mi.engine.addressInfo(at);
+  if (!info.function || info.offset === undefined) throw new MiError('No function contains specified address.');
+  const start = at - info.offset;
+  const fn = sym(start);
+  const mem = await readCode(mi, start, 4096 + 15).catch(async () => readCode(mi, start, 256));
+  // The function's instructions: those the symbolizer puts in the same function.
+  const lines = decode(mem.data, start, { flavor, symbolize: sym, end: start + mem.data.length }).filter((l) => {
+    const s = sym(l.address);
+    return s !== undefined && s.function === fn?.function && l.address - s.offset === start;
+  });
+  mi.console(`Dump of assembler code for function ${fn?.function ?? info.function}:\n`);
+  for (const l of lines) mi.console(`${l.address === f?.pc ? '=> ' : '   '}${addr16(l.address)} <+${l.address - start}>:${raw(l.bytes)}\t${l.text}\n`);
   mi.console('End of assembler dump.\n');
 });
 
@@ -804,7 +903,9 @@ def(['dprintf'], async (mi, ctx, args) => {
 def(['watch', 'rwatch', 'awatch'], async (mi, _c, args, name) => {
   needArg(args, 'expression to compute');
   const r = await watch(mi, args.trim(), name === 'rwatch' ? 'read' : name === 'awatch' ? 'access' : 'write');
-  void r;
+  const kind = r.software ? 'Watchpoint' : name === 'rwatch' ? 'Hardware read watchpoint' : name === 'awatch' ? 'Hardware access (read/write) watchpoint' : 'Hardware watchpoint';
+  mi.console(`${kind} ${r.meta.number}: ${r.meta.exp}\n`);
+  mi.write(`=breakpoint-created,bkpt=${mi.bkptText(r.meta)}`);
 });
 def(['delete', 'd'], async (mi, _c, args) => {
   const a = args.trim();
@@ -1085,24 +1186,11 @@ export async function complete(mi: MiInterpreter, text: string): Promise<{ compl
     for (const c of COMMANDS) for (const n of c.names) if (n.startsWith(text) && n.length > 1) names.add(n);
     matches = [...names].sort();
   } else {
-    const head = text.slice(0, sp + 1).replace(/\s+$/, ' ');
-    const m = /([A-Za-z_$][\w$]*)$/.exec(text);
-    const word = m ? m[1] : '';
-    const prefix = text.slice(0, text.length - word.length);
-    const cands = new Set<string>();
-    if (mi.pid !== undefined && mi.engine.state === 'stopped') {
-      try {
-        const f = await mi.contextFrame();
-        for (const s of await mi.engine.scopes(f.id)) {
-          if (s.kind === 'registers') continue;
-          for (const v of await mi.engine.variables(s.variablesReference).catch(() => [])) if (v.name.startsWith(word)) cands.add(v.name);
-        }
-      } catch {
-        /* no frame */
-      }
-    }
-    void head;
-    matches = [...cands].sort().map((c) => prefix + c);
+    // Names in scope, globals, functions, members after . / -> (shared with the DAP console).
+    let frameId: number | undefined;
+    if (mi.pid !== undefined && mi.engine.state === 'stopped') frameId = await mi.contextFrame().then((f) => f.id, () => undefined);
+    const r = await completeExpression(mi.engine, text, { frameId });
+    matches = r.candidates.map((c) => text.slice(0, r.start) + c.name);
   }
   const max = Number(mi.settings.get('max-completions')) || 200;
   matches = matches.slice(0, max);

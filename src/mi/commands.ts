@@ -2,11 +2,12 @@
 // Variable objects are in varobj.ts, console commands in cli.ts.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { LaunchConfig, LocationSpec, StopInfo } from '../engine/api';
+import type { Engine, LaunchConfig, LocationSpec, StopInfo } from '../engine/api';
+import { searchSymbols, type SymbolSearchResult } from '../engine/symbol-search';
 import { ARCH, MiBreakpointMeta, addr16, bkptValue, frameTuple, hex, miValue } from './format';
 import { CommandContext, CommandResult, MiError, MiInterpreter, errorMessage } from './interpreter';
 import { disassemble, DisasmLine } from './disasm';
-import { REGISTER_NAMES, formatRegister, registerValues } from './registers';
+import { currentRegisterNames, formatRegister, registerValues } from './registers';
 import { MiRaw, MiResults, MiTuple, MiValue, getopt } from './syntax';
 
 const FEATURES = [
@@ -443,9 +444,13 @@ export function registerCommands(mi: MiInterpreter): void {
     if (rest.length !== 1) throw new MiError('-stack-list-variables: Usage: PRINT_VALUES');
     const pv = printValues(rest[0]);
     const f = await m.contextFrame(ctx);
+    // gdb walks the blocks from the innermost out: locals of nested blocks, then the function's
+    // outermost block, where the parameters come before its locals.
     const a = (await frameVariables(m, f, 'arguments')).map((v) => ({ ...v, arg: true }));
     const l = await frameVariables(m, f, 'locals');
-    return { fields: { variables: varList([...a, ...l], pv, true) } };
+    const inner = l.filter((v) => v.nested);
+    const outer = l.filter((v) => !v.nested);
+    return { fields: { variables: varList([...inner, ...a, ...outer], pv, true) } };
   });
 
   // ---------------------------------------------------------------- data
@@ -520,7 +525,7 @@ export function registerCommands(mi: MiInterpreter): void {
     m.requireFrames();
     const f = await m.contextFrame(ctx);
     const vals = await registerValues(m.engine, f.id);
-    const names = REGISTER_NAMES;
+    const names = currentRegisterNames(m.engine);
     let nums: number[];
     if (rest.length > 1) {
       nums = rest.slice(1).map((a) => {
@@ -534,13 +539,17 @@ export function registerCommands(mi: MiInterpreter): void {
     const out = nums.map((n) => ({ number: String(n), value: formatRegister(names[n], vals.get(names[n])!, fmt) }));
     return { fields: { 'register-values': out } };
   });
-  mi.register('data-list-changed-registers', async (m) => {
+  mi.register('data-list-changed-registers', async (m, ctx) => {
     m.requireFrames();
+    // gdb: the registers of the selected frame now, against those of the previous call (all of them
+    // at the first call).
+    const f = await m.contextFrame(ctx);
+    const vals = await registerValues(m.engine, f.id);
     const prev = m.previousRegisters;
-    const cur = m.currentRegisters ?? new Map();
-    const vals = await registerValues(m.engine);
+    const cur = new Map([...vals].map(([n, v]) => [n, v.value]));
+    m.previousRegisters = cur;
     const out: string[] = [];
-    REGISTER_NAMES.forEach((n, i) => {
+    currentRegisterNames(m.engine).forEach((n, i) => {
       if (!n || !vals.has(n)) return;
       const base = vals.get(n)!;
       if (!prev) out.push(String(i));
@@ -635,6 +644,9 @@ export async function loadProgram(m: MiInterpreter, file: string): Promise<void>
     throw new MiError(errorMessage(e));
   }
   m.programPath = p;
+  // A run usually follows: start the engine's tracer thread now (~0.1 s), while the front-end is still
+  // sending its settings and breakpoints (the DAP adapter does the same at launch).
+  (m.engine as { prestartTracer?: () => void }).prestartTracer?.();
 }
 
 async function attach(m: MiInterpreter, ctx: CommandContext, arg: string): Promise<CommandResult> {
@@ -957,6 +969,7 @@ export async function insertBreakpoint(m: MiInterpreter, req: BreakRequest): Pro
   };
   if (!bp) (meta as MiBreakpointMeta & { request?: BreakRequest }).request = req;
   m.breakpointMeta.set(meta.number, meta);
+  await m.learnPrintNames(bp);
   m.noteBreakpointModified(meta, bp, false);
   return { meta };
 }
@@ -978,6 +991,7 @@ export async function resolvePendingBreakpoints(m: MiInterpreter): Promise<void>
       );
       meta.engineId = bp.id;
       if (bp.locations.length) meta.pending = undefined;
+      await m.learnPrintNames(bp);
       m.noteBreakpointModified(meta, bp, true);
     } catch {
       /* stays pending */
@@ -991,7 +1005,9 @@ function breakTable(m: MiInterpreter, metas: MiBreakpointMeta[]): [string, MiVal
   for (const meta of metas) {
     const bp = m.engineBreakpoint(meta);
     if (bp && bp.locations.length && meta.pending === undefined) wide = true;
-    body.push(['bkpt', new MiRaw(bkptValue(meta, bp, m.miVersion, (a) => m.symbolAt(a)).text)]);
+    // gdb: a hardware watchpoint's location is the watched address (a software one has none).
+    if (meta.type.includes('watchpoint') && meta.type !== 'watchpoint') wide = true;
+    body.push(['bkpt', new MiRaw(bkptValue(meta, bp, m.miVersion, (a) => m.symbolAt(a), (l) => m.printName(l)).text)]);
   }
   const hdr = [
     { width: '7', alignment: '-1', col_name: 'number', colhdr: 'Num' },
@@ -1043,27 +1059,30 @@ export async function setIgnore(m: MiInterpreter, meta: MiBreakpointMeta, count:
   m.noteBreakpointModified(meta, undefined, notify);
 }
 
-export async function watch(m: MiInterpreter, expr: string, kind: 'write' | 'read' | 'access'): Promise<CommandResult> {
-  const e = m.engine as unknown as {
-    setWatchpoint?: (spec: { expression: string; access: 'write' | 'read' | 'readWrite' }) => Promise<{ id: number }>;
-  };
-  if (typeof e.setWatchpoint !== 'function') {
-    throw new MiError('backstep does not support watchpoints yet.');
-  }
-  const wp = await e.setWatchpoint({ expression: expr, access: kind === 'access' ? 'readWrite' : kind });
+export async function watch(m: MiInterpreter, text: string, kind: 'write' | 'read' | 'access'): Promise<CommandResult & { meta: MiBreakpointMeta; software: boolean }> {
+  // gdb's `watch EXPR if COND`.
+  const split = /^(.*?)\s+if(?:\s+(.*)|\s*)$/.exec(text);
+  const expr = split ? split[1].trim() : text;
+  const cond = split ? split[2]?.trim() : undefined;
+  if (split && !cond) throw new MiError('Argument required (boolean expression).');
+  const wp = await m.engine.setWatchpoint({ expression: expr, access: kind === 'access' ? 'readWrite' : kind, condition: cond });
+  // A software watchpoint is slower by orders of magnitude: say so on the log stream.
+  if (wp.warning) m.log(`warning: ${wp.warning}\n`);
   const meta: MiBreakpointMeta = {
     number: m.nextBreakpointNumber++,
     original: expr,
-    type: kind === 'write' ? 'hw watchpoint' : kind === 'read' ? 'read watchpoint' : 'acc watchpoint',
+    type: wp.software ? 'watchpoint' : kind === 'write' ? 'hw watchpoint' : kind === 'read' ? 'read watchpoint' : 'acc watchpoint',
     exp: expr,
+    cond,
     engineId: wp.id,
     times: 0,
     enabled: true,
     temporary: false,
   };
   m.breakpointMeta.set(meta.number, meta);
+  m.noteBreakpointModified(meta, undefined, false); // as created: not "modified" at the next run
   const name = kind === 'write' ? 'wpt' : kind === 'read' ? 'hw-rwpt' : 'hw-awpt';
-  return { fields: { [name]: { number: String(meta.number), exp: expr } } };
+  return { fields: { [name]: { number: String(meta.number), exp: expr } }, meta, software: !!wp.software };
 }
 
 // ---------------------------------------------------------------- threads
@@ -1109,6 +1128,8 @@ interface FrameVar {
   type?: string;
   aggregate: boolean;
   arg?: boolean;
+  /** A local of a nested lexical block (see -stack-list-variables). */
+  nested?: boolean;
 }
 
 export async function frameVariables(m: MiInterpreter, f: import('../engine/api').FrameInfo, kind: 'arguments' | 'locals'): Promise<FrameVar[]> {
@@ -1116,7 +1137,7 @@ export async function frameVariables(m: MiInterpreter, f: import('../engine/api'
   const out: FrameVar[] = [];
   for (const s of scopes.filter((x) => x.kind === kind)) {
     for (const v of await m.engine.variables(s.variablesReference)) {
-      out.push({ name: v.name, value: miValue(v.value), type: v.type, aggregate: isAggregateType(v.type, v.value) });
+      out.push({ name: v.name, value: miValue(v.value), type: v.type, aggregate: isAggregateType(v.type, v.value), nested: v.nestedBlock });
     }
   }
   return out;
@@ -1163,6 +1184,9 @@ export async function evaluate(m: MiInterpreter, ctx: CommandContext | undefined
   const frameId = await evalFrameId(m, ctx);
   try {
     const r = await m.engine.evaluate(expr, { frameId, context: 'repl', format });
+    // A value that cannot be read at all is an error for gdb (`Cannot access memory at address 0x0`).
+    const whole = /^<error: ([^>]*)>$/.exec(r.value);
+    if (whole) throw new MiError(whole[1]);
     return printStyle ? r.value : miValue(r.value);
   } catch (e) {
     throw new MiError(errorMessage(e));
@@ -1173,7 +1197,9 @@ export async function evaluate(m: MiInterpreter, ctx: CommandContext | undefined
 export async function evalAddress(m: MiInterpreter, ctx: CommandContext | undefined, expr: string): Promise<number> {
   const t = expr.trim();
   if (/^(0x[0-9a-fA-F]+|\d+)$/.test(t)) return Number(t);
-  const v = await evaluate(m, ctx, t);
+  let v = await evaluate(m, ctx, t);
+  // An array stands for its address (gdb's value_as_address coerces it to a pointer).
+  if (/^["{]/.test(v.trim())) v = await evaluate(m, ctx, `&(${t})[0]`).catch(() => v);
   const mm = /^(?:\{[^}]*\}\s*)?(?:\([^)]*\)\s*)?(0x[0-9a-fA-F]+|-?\d+)/.exec(v.trim());
   if (!mm) throw new MiError(`Invalid number "${v}".`);
   const n = mm[1].startsWith('-') ? Number(BigInt.asUintN(64, BigInt(mm[1]))) : Number(mm[1]);
@@ -1181,6 +1207,51 @@ export async function evalAddress(m: MiInterpreter, ctx: CommandContext | undefi
 }
 
 // ---------------------------------------------------------------- memory
+
+/** Whether memory reads go to the object files (no process yet: gdb reads the executable's sections). */
+function fromFiles(m: MiInterpreter): boolean {
+  return m.pid === undefined || m.engine.state === 'empty' || m.engine.state === 'loaded' || m.engine.state === 'exited';
+}
+
+/**
+ * Memory for disassembly and `x`: the process's, or before `run` the object files' sections at
+ * their link-time addresses (as gdb shows a PIE then). Throws gdb's `Cannot access memory at address`.
+ */
+export async function readCode(m: MiInterpreter, address: number, count: number): Promise<{ address: number; data: Buffer }> {
+  if (!fromFiles(m)) return m.engine.readMemory(address, count);
+  const data = m.engine.readFileMemory(address, count);
+  if (!data || !data.length) throw new MiError(`Cannot access memory at address ${hex(address)}`);
+  return { address, data };
+}
+
+/**
+ * Symbols in disassembly as gdb's print_address shows them (`set print asm-demangle off`): linkage
+ * names (`main()`, `_ZNK5Mixed4peekEv`), data symbols in comments (`# 0x4024 <counter>`), BFD's
+ * `puts@plt` stubs.
+ */
+export function asmSymbolizer(m: MiInterpreter): (a: number) => { function: string; offset: number } | undefined {
+  return (a) => {
+    try {
+      const s = m.engine.addressSymbol(a, { linkageNames: true });
+      if (s) return { function: s.name, offset: s.offset };
+      // BFD's synthetic PLT symbols, which the ELF symbol tables do not have.
+      const i = m.engine.addressInfo(a);
+      return i.function && i.function.includes('@') ? { function: i.function, offset: i.offset ?? 0 } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** The engine, reading memory as readCode does (for the shared disassembler). */
+export function codeSource(m: MiInterpreter): Engine {
+  if (!fromFiles(m)) return m.engine;
+  const engine = m.engine;
+  return {
+    readMemory: async (address: number, count: number) => ({ ...(await readCode(m, address, count)), unreadableBytes: 0 }),
+    addressInfo: (a: number) => engine.addressInfo(a),
+  } as unknown as Engine;
+}
 
 async function dataReadMemory(m: MiInterpreter, ctx: CommandContext, argv: string[]): Promise<CommandResult> {
   const { options, rest } = getopt('-data-read-memory', argv, [{ name: 'o', arg: true }]);
@@ -1256,9 +1327,9 @@ function formatWord(v: bigint, fmt: string, size: number): string {
 // ---------------------------------------------------------------- registers
 
 async function availableRegisterNames(m: MiInterpreter, ctx: CommandContext): Promise<string[]> {
-  void m;
-  void ctx;
-  return REGISTER_NAMES;
+  // gdb answers from the target description of the current (or last) run: ymm/zmm/k when the CPU has them.
+  if (m.engine.state === 'stopped') await m.contextFrame(ctx).then((f) => registerValues(m.engine, f.id)).catch(() => undefined);
+  return currentRegisterNames(m.engine);
 }
 
 // ---------------------------------------------------------------- disassembly
@@ -1317,8 +1388,7 @@ async function dataDisassemble(m: MiInterpreter, ctx: CommandContext, argv: stri
     throw new MiError('-data-disassemble: Usage: ( [-f filename -l linenum [-n howmany]] | [-s startaddr -e endaddr] | [-a addr] ) [--opcodes mode] [--source] [--] mode.');
   }
   if (end <= start) return { fields: { asm_insns: [] } };
-  m.requireProcess();
-  const lines = await disassemble(m.engine, start, end, { count, flavor: m.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att' });
+  const lines = await disassemble(codeSource(m), start, end, { count, symbolize: asmSymbolizer(m), flavor: m.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att' });
   const insn = (l: DisasmLine): MiTuple => {
     const t: MiTuple = { address: addr16(l.address) };
     if (l.function) {
@@ -1352,19 +1422,24 @@ async function dataDisassemble(m: MiInterpreter, ctx: CommandContext, argv: stri
 }
 
 async function functionEnd(m: MiInterpreter, start: number, name: string): Promise<number> {
-  // Walk forward until the address leaves the function (bounded).
+  void name;
+  // Walk forward until the address leaves the function (its symbol's size, as gdb's
+  // find_pc_partial_function bounds it), bounded.
+  const sym = asmSymbolizer(m);
+  const inside = (x: number) => {
+    const s = sym(x);
+    return s !== undefined && x - s.offset === start;
+  };
   let a = start;
   const step = 16;
   for (let i = 0; i < 4096; i++) {
-    const info = m.engine.addressInfo(a + step);
-    if (info.function !== name || (info.offset !== undefined && a + step - info.offset !== start)) break;
+    if (!inside(a + step)) break;
     a += step;
   }
   // Refine to the byte.
   let e = a + 1;
   while (e < a + step + 1) {
-    const info = m.engine.addressInfo(e);
-    if (info.function !== name || (info.offset !== undefined && e - info.offset !== start)) break;
+    if (!inside(e)) break;
     e++;
   }
   return e;
@@ -1372,31 +1447,19 @@ async function functionEnd(m: MiInterpreter, start: number, name: string): Promi
 
 // ---------------------------------------------------------------- symbols
 
+/**
+ * -symbol-list-lines FILE: the line table of the first symtab named FILE, item by item as gdb's
+ * mi_cmd_symbol_list_lines prints it (address order; every line-table row gdb keeps, end-of-sequence
+ * rows as `line="0"`), at link-time addresses before `run` and run-time ones after.
+ */
 async function symbolListLines(m: MiInterpreter, file: string): Promise<MiTuple[]> {
-  const ext = m.engine as unknown as { lineTable?: (file: string) => Promise<{ address: number; line: number }[]> };
-  if (typeof ext.lineTable === 'function') {
-    const rows = await ext.lineTable(file).catch((e) => {
-      throw new MiError(errorMessage(e));
-    });
-    return rows.map((r) => ({ pc: addr16(r.address), line: String(r.line) }));
-  }
-  let locs: { line: number }[];
+  let rows: { address: number; line: number }[];
   try {
-    locs = await m.engine.breakpointLocations(file, 1, 1_000_000);
-  } catch (e) {
-    throw new MiError(`-symbol-list-lines: Unknown source file name.`);
+    rows = await m.engine.lineTable(file);
+  } catch {
+    throw new MiError('-symbol-list-lines: Unknown source file name.');
   }
-  if (!locs.length) throw new MiError('-symbol-list-lines: Unknown source file name.');
-  const rows: { pc: number; line: number }[] = [];
-  const seen = new Set<number>();
-  for (const l of locs) {
-    if (seen.has(l.line)) continue;
-    seen.add(l.line);
-    const r = await m.engine.resolveLocation({ file, line: l.line }).catch(() => []);
-    for (const li of r) if (li.line === l.line) for (const a of li.addresses) rows.push({ pc: a, line: li.line });
-  }
-  rows.sort((a, b) => a.pc - b.pc || a.line - b.line);
-  return rows.map((r) => ({ pc: addr16(r.pc), line: String(r.line) }));
+  return rows.map((r) => ({ pc: addr16(r.address), line: String(r.line) }));
 }
 
 async function symbolInfo(m: MiInterpreter, argv: string[], what: 'functions' | 'variables' | 'types'): Promise<CommandResult> {
@@ -1406,50 +1469,41 @@ async function symbolInfo(m: MiInterpreter, argv: string[], what: 'functions' | 
     { name: '-include-nondebug', arg: false },
     { name: '-max-results', arg: true },
   ]);
-  const ext = m.engine as unknown as {
-    symbols?: (q: { kind: 'function' | 'variable' | 'type'; regex?: string }) => Promise<{ name: string; file?: string; fullPath?: string; line?: number; type?: string; description?: string; address?: number }[]>;
-  };
   const name = options.find((o) => o.name === '-name')?.arg;
-  if (typeof ext.symbols !== 'function') {
-    // Fallback: exact names only, through the expression evaluator.
-    if (!name) return { fields: { symbols: {} } };
-    const plain = name.replace(/^\^/, '').replace(/\$$/, '');
-    if (!/^[A-Za-z_][\w:]*$/.test(plain)) return { fields: { symbols: {} } };
-    try {
-      const lines = what === 'functions' ? await m.engine.resolveLocation({ function: plain }) : [];
-      if (what === 'functions' && lines.length) {
-        const l = lines[0];
-        const t = await m.engine.evaluate(plain).catch(() => undefined);
-        const type = t?.type ?? '';
-        return { fields: { symbols: { debug: [{ filename: l.file, fullname: l.fullPath, symbols: [{ line: String(l.line), name: plain, type, description: type.replace('(', `${plain}(`) + ';' }] }] } } };
-      }
-      if (what === 'variables') {
-        const r = await m.engine.evaluate(plain);
-        return { fields: { symbols: { debug: [{ filename: '', fullname: '', symbols: [{ name: plain, type: r.type ?? '', description: `${r.type ?? ''} ${plain};` }] }] } } };
-      }
-    } catch {
-      /* not found */
-    }
-    return { fields: { symbols: {} } };
+  const typeRe = options.find((o) => o.name === '-type')?.arg;
+  const max = options.find((o) => o.name === '-max-results')?.arg;
+  if (max !== undefined && !/^\d+$/.test(max)) throw new MiError(`Invalid value for --max-results: ${max}`);
+  if (what === 'types') return { fields: { symbols: {} } };
+  let found: SymbolSearchResult;
+  try {
+    found = searchSymbols(m.engine, {
+      kind: what === 'functions' ? 'function' : 'variable',
+      name,
+      type: typeRe,
+      includeNondebug: options.some((o) => o.name === '-include-nondebug'),
+      maxResults: max !== undefined ? Number(max) : undefined,
+    });
+  } catch (e) {
+    throw new MiError(`Invalid regexp: ${errorMessage(e)}`);
   }
-  const kind = what === 'functions' ? 'function' : what === 'variables' ? 'variable' : 'type';
-  const syms = await ext.symbols({ kind, regex: name });
   const byFile = new Map<string, MiTuple & { symbols: MiTuple[] }>();
-  for (const s of syms) {
-    const key = s.fullPath ?? '';
-    let g = byFile.get(key);
+  for (const s of found.debug) {
+    let g = byFile.get(s.fullPath);
     if (!g) {
-      g = { filename: s.file ?? '', fullname: s.fullPath ?? '', symbols: [] };
-      byFile.set(key, g);
+      g = { filename: s.file, fullname: s.fullPath, symbols: [] };
+      byFile.set(s.fullPath, g);
     }
     const t: MiTuple = {};
     if (s.line !== undefined) t.line = String(s.line);
     t.name = s.name;
-    if (s.type) t.type = s.type;
-    if (s.description) t.description = s.description;
+    t.type = s.type;
+    t.description = s.description;
     g.symbols.push(t);
   }
-  return { fields: { symbols: byFile.size ? { debug: [...byFile.values()] } : {} } };
+  const symbols: MiTuple = {};
+  if (byFile.size) symbols.debug = [...byFile.values()];
+  if (found.nondebug.length) symbols.nondebug = found.nondebug.map((n) => ({ address: addr16(n.address), name: n.name }));
+  return { fields: { symbols } };
 }
 
 // ---------------------------------------------------------------- set

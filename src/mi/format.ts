@@ -122,10 +122,19 @@ export interface MiBreakpointMeta {
   script?: string[];
 }
 
+/** What a breakpoint tuple shows of a location. */
+export interface BreakLocation {
+  address: number;
+  function?: string;
+  file?: string;
+  fullPath?: string;
+  line?: number;
+}
+
 /** Tuple fields of one breakpoint location (mi2 trailing tuples / mi3 `locations`). */
-export function locationTuple(id: string, l: { address: number; function?: string; file?: string; fullPath?: string; line?: number; enabled: boolean }): MiTuple {
+export function locationTuple(id: string, l: BreakLocation & { enabled: boolean }, funcOf?: (l: BreakLocation) => string | undefined): MiTuple {
   const t: MiTuple = { number: id, enabled: l.enabled ? 'y' : 'n', addr: addr16(l.address) };
-  if (l.function) t.func = l.function;
+  if (l.function) t.func = funcOf?.(l) ?? l.function;
   if (l.file && l.line !== undefined) {
     t.file = l.file;
     t.fullname = l.fullPath ?? l.file;
@@ -139,7 +148,13 @@ export function locationTuple(id: string, l: { address: number; function?: strin
  * The `bkpt={...}` value of a breakpoint, in the form of the MI version (mi2: extra location tuples
  * after the main one; mi3+: a `locations` list). Returns an MiRaw so that the mi2 quirk survives.
  */
-export function bkptValue(meta: MiBreakpointMeta, bp: Breakpoint | undefined, miVersion: number, addrOf?: (a: number) => string | undefined): MiRaw {
+export function bkptValue(
+  meta: MiBreakpointMeta,
+  bp: Breakpoint | undefined,
+  miVersion: number,
+  addrOf?: (a: number) => string | undefined,
+  funcOf?: (l: BreakLocation) => string | undefined,
+): MiRaw {
   const t: MiTuple = { number: String(meta.number), type: meta.type, disp: meta.temporary ? 'del' : 'keep', enabled: meta.enabled ? 'y' : 'n' };
   const locs = bp?.locations ?? [];
   let extra: MiTuple[] = [];
@@ -152,7 +167,7 @@ export function bkptValue(meta: MiBreakpointMeta, bp: Breakpoint | undefined, mi
     const l = locs[0];
     t.addr = addr16(l.address);
     if (l.function && l.file && l.line !== undefined) {
-      t.func = l.function;
+      t.func = funcOf?.(l) ?? l.function;
       t.file = l.file;
       t.fullname = l.fullPath ?? l.file;
       t.line = String(l.line);
@@ -163,7 +178,7 @@ export function bkptValue(meta: MiBreakpointMeta, bp: Breakpoint | undefined, mi
     t['thread-groups'] = ['i1'];
   } else {
     t.addr = '<MULTIPLE>';
-    extra = locs.map((l, i) => locationTuple(`${meta.number}.${i + 1}`, l));
+    extra = locs.map((l, i) => locationTuple(`${meta.number}.${i + 1}`, l, funcOf));
   }
   if (meta.type.includes('watchpoint') || (bp && locs.length === 1 && meta.pending === undefined)) t['thread-groups'] = ['i1'];
   if (meta.thread !== undefined) {
@@ -258,7 +273,7 @@ export function miValue(v: string): string {
       depth--;
       if (depth === 0) {
         const rest = v.slice(i + 1);
-        if (/^ 0x[0-9a-f]+/.test(rest) && /[*)&]\s*$/.test(v.slice(1, i))) return rest.slice(1);
+        if (/^ 0x[0-9a-f]+/.test(rest) && /[*)&\]]\s*$/.test(v.slice(1, i))) return rest.slice(1);
         return v;
       }
     }

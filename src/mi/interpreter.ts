@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import type { Breakpoint, Engine, FrameInfo, ModuleInfo, StackTrace, StopInfo, ThreadInfo } from '../engine/api';
 import { EngineError } from '../engine/api';
 import { GDB_VERSION } from './args';
-import { ARCH, FrameArg, MiBreakpointMeta, bkptValue, exitCodeOctal, frameLine, frameTuple, hex, miValue, signalMeaning, sourceLine } from './format';
+import { ARCH, BreakLocation, FrameArg, MiBreakpointMeta, bkptValue, exitCodeOctal, frameLine, frameTuple, hex, miValue, signalMeaning, sourceLine } from './format';
 import { Settings } from './settings';
 import { MiFields, MiParseError, MiTuple, cstring, formatFields, parseInput, splitArgs } from './syntax';
 import type { VarObjects } from './varobj';
@@ -63,6 +63,13 @@ export interface MiInterpreterOptions {
   onExit?: (code: number) => void;
 }
 
+function printNameKey(l: BreakLocation): string {
+  return `${l.function}|${l.fullPath ?? l.file ?? ''}|${l.line ?? ''}`;
+}
+
+/** Run kinds that start a new process. */
+const LAUNCH_KINDS = new Set(['run', 'start', 'solib-event', 'starti']);
+
 /** What the interpreter remembers of a run command until its stop arrives. */
 interface PendingRun {
   token: string;
@@ -108,6 +115,10 @@ export class MiInterpreter {
   private pendingRun: PendingRun | undefined;
   private runDone: Promise<void> = Promise.resolve();
   private deferredNotices: string[] = [];
+  /** =library-loaded tuples held back until a launch is announced (see onModule). */
+  private launchLibraries: MiTuple[] = [];
+  /** Print names of breakpoint locations' functions (printName). */
+  private readonly printNames = new Map<string, string>();
   private tempDeleted: number[] = [];
   /** Temporary breakpoints the engine removed at the stop being reported, not yet classified. */
   private tempRemoved: number[] = [];
@@ -122,9 +133,8 @@ export class MiInterpreter {
   private exited = false;
   pid: number | undefined;
   attached = false;
-  /** Registers at the previous stop (for -data-list-changed-registers). */
+  /** Registers at the previous -data-list-changed-registers (gdb compares with its own last call). */
   previousRegisters: Map<string, bigint> | undefined;
-  currentRegisters: Map<string, bigint> | undefined;
   /** Emulated stop-on-solib-events stop pending at the next launch. */
   private modulesSeen = new Set<string>();
   private unloadedModules: string[] = [];
@@ -192,6 +202,11 @@ export class MiInterpreter {
   input(line: string): void {
     this.queue.push(line);
     void this.pump();
+  }
+
+  /** Whether input lines are waiting (behind a running program in synchronous mode). */
+  get hasQueuedInput(): boolean {
+    return this.queue.length > 0;
   }
 
   /** Resolves when every queued line has been handled. */
@@ -384,12 +399,27 @@ export class MiInterpreter {
     this.modulesSeen.add(m.path);
     const t: MiTuple = { id: m.path, 'target-name': m.path, 'host-name': m.path, 'symbols-loaded': '0', 'thread-group': 'i1' };
     if (m.textStart !== undefined && m.textEnd !== undefined) t.ranges = [{ from: addr(m.textStart), to: addr(m.textEnd) }];
+    // While a launch is being announced, gdb prints the relocated breakpoints first and the dynamic
+    // linker's =library-loaded after them, right before ^running.
+    if (this.pendingRun && !this.pendingRun.announced && LAUNCH_KINDS.has(this.pendingRun.kind)) {
+      this.launchLibraries.push(t);
+      return;
+    }
     this.notify('library-loaded', t);
   }
 
   private onBreakpointEvent(reason: string, bp: Breakpoint): void {
     const meta = this.metaForEngine(bp.id);
     if (!meta) return;
+    // A watch trigger passed by its ignore count: gdb shows the count used up.
+    if (reason === 'changed' && meta.type.includes('watchpoint')) meta.ignore = bp.ignoreCount || undefined;
+    if (reason === 'removed' && meta.type.includes('watchpoint') && !meta.temporary) {
+      // A watch on a local the engine deleted because its process ended (gdb: =breakpoint-deleted at `run`).
+      this.breakpointMeta.delete(meta.number);
+      this.bkptSeen.delete(meta.number);
+      this.notify('breakpoint-deleted', { id: String(meta.number) });
+      return;
+    }
     if (reason === 'removed') {
       // A temporary breakpoint the engine deleted after its hit: the stop still reports it; gdb
       // announces the deletion right after *stopped (handleStop, which the engine reaches only after
@@ -432,7 +462,34 @@ export class MiInterpreter {
 
   bkptText(meta: MiBreakpointMeta, bp = this.engineBreakpoint(meta)): string {
     this.syncMeta(meta, bp);
-    return bkptValue(meta, bp, this.miVersion, (a) => this.symbolAt(a)).text;
+    return bkptValue(meta, bp, this.miVersion, (a) => this.symbolAt(a), (l) => this.printName(l)).text;
+  }
+
+  /**
+   * gdb's name of a breakpoint location's function in `bkpt` tuples: its print name, which for C++
+   * carries the parameter list (`main()`, `geo::Rect::area() const`, `twice<int>(int)`), where frames
+   * show `main`. Learnt by learnPrintNames, keyed so that it survives the relocation at run.
+   */
+  printName(l: BreakLocation): string | undefined {
+    return l.function ? this.printNames.get(printNameKey(l)) : undefined;
+  }
+
+  /** Asks the engine's symbolizer for the print names of a breakpoint's locations (see printName). */
+  async learnPrintNames(bp: Breakpoint | undefined): Promise<void> {
+    for (const l of bp?.locations ?? []) {
+      if (!l.function) continue;
+      const key = printNameKey(l);
+      if (this.printNames.has(key)) continue;
+      let name: string | undefined;
+      try {
+        const r = await this.engine.evaluate(`(void *) ${hex(l.address)}`, { context: 'repl' });
+        name = /<(.+?)(?:\+\d+)?>$/.exec(r.value)?.[1];
+      } catch {
+        name = undefined;
+      }
+      // Only a longer form of the same function's name (C keeps `main`).
+      if (name && name.startsWith(l.function + '(')) this.printNames.set(key, name);
+    }
   }
 
   /** Records the current form of a breakpoint; with notify, prints =breakpoint-modified when it changed. */
@@ -534,7 +591,10 @@ export class MiInterpreter {
       return vars.map((v) => {
         if (mode === 'names') return { name: v.name };
         const aggregate = v.variablesReference > 0 && /^[{[]/.test(v.value);
-        const value = mode === 'scalars' && aggregate ? '...' : miValue(v.value);
+        // gdb's `print frame-arguments scalars`: a reference to a struct or array is not a scalar either
+        // (while --simple-values, the 'types' mode, prints references).
+        const scalar = !aggregate && !(v.variablesReference > 0 && /^@0x[0-9a-f]+: [{[]/.test(v.value));
+        const value = mode === 'scalars' && !scalar ? '...' : miValue(v.value);
         if (mode === 'types') return { name: v.name, type: v.type, value: aggregate ? undefined : miValue(v.value) };
         return { name: v.name, value };
       });
@@ -603,7 +663,7 @@ export class MiInterpreter {
     this.runDone = new Promise((r) => (resolveDone = r));
     // Fallback: announce the resume even if the engine sends no 'continued' event (not for a launch:
     // gdb prints the new process's notifications first).
-    const launching = kind === 'run' || kind === 'start' || kind === 'solib-event' || kind === 'starti';
+    const launching = LAUNCH_KINDS.has(kind);
     const timer = setTimeout(() => {
       if (!launching) this.announceRunning(run);
     }, 30);
@@ -619,6 +679,7 @@ export class MiInterpreter {
         this.pendingRun = undefined;
         if (!run.announced) {
           run.announced = true;
+          for (const t of this.launchLibraries.splice(0)) this.notify('library-loaded', t);
           const msg = errorMessage(e);
           if (run.fromCli) this.log(msg + '\n');
           this.errorResult(run.token, msg, e instanceof MiError ? e.code : undefined);
@@ -643,6 +704,7 @@ export class MiInterpreter {
     this.invalidate();
     // Breakpoints relocated by the start of the process (gdb: =breakpoint-modified before ^running).
     for (const meta of this.breakpointMeta.values()) this.noteBreakpointModified(meta);
+    for (const t of this.launchLibraries.splice(0)) this.notify('library-loaded', t);
     this.result(run.token, 'running');
     this.write(`*running,thread-id="all"`);
     this.prompt();
@@ -722,8 +784,12 @@ export class MiInterpreter {
         if (fromCli) showFrameText(true);
         break;
       case 'finish': {
+        // Out of a frame with a watched local: gdb reports the scope end first (and prints the frame).
+        const gone = (stop.watchScopeDeleted ?? []).map((id) => this.metaForEngine(id)).filter((m): m is MiBreakpointMeta => !!m);
+        if (gone.length) fields.push(['reason', 'watchpoint-scope'], ['wpnum', String(gone[0].number)]);
+        for (const m of gone) this.tempRemoved.push(m.number);
         fields.push(['reason', 'function-finished']);
-        if (fromCli && frame) {
+        if ((fromCli || gone.length) && frame) {
           // The return address is in the middle of the caller's line: gdb shows it.
           this.console(frameLine(frame, args, true) + '\n');
           const src = sourceLine(frame);
@@ -751,12 +817,14 @@ export class MiInterpreter {
         // gdb: one block per triggered watchpoint, then the frame (with its address when mid-line).
         const hits = stop.watchpoints ?? [];
         const metas = hits.map((h) => ({ h, m: this.metaForEngine(h.id) })).filter((x): x is { h: (typeof hits)[number]; m: MiBreakpointMeta } => !!x.m);
+        // gdb's hit count includes triggers passed by an ignore count: the engine counts them.
+        const counts = new Map(this.engine.watchpoints().map((w) => [w.id, w.hitCount]));
         for (const { m } of metas) {
-          m.times++;
+          m.times = counts.get(m.engineId!) ?? m.times + 1;
           this.noteBreakpointModified(m);
         }
         for (const { h, m } of metas) {
-          const kind = h.access === 'write' ? 'Hardware watchpoint' : h.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
+          const kind = h.software ? 'Watchpoint' : h.access === 'write' ? 'Hardware watchpoint' : h.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
           this.console('\n');
           this.console(`${kind} ${m.number}: ${m.exp ?? h.expression}\n`);
           if (h.oldValue !== undefined) {
@@ -786,11 +854,23 @@ export class MiInterpreter {
         }
         break;
       }
+      case 'watchpoint-scope': {
+        // gdb: a watch on a local whose frame returned; deleted (=breakpoint-deleted after *stopped).
+        const metas = (stop.breakpointIds ?? []).map((id) => this.metaForEngine(id)).filter((m): m is MiBreakpointMeta => !!m);
+        fields.push(['reason', 'watchpoint-scope']);
+        if (metas[0]) fields.push(['wpnum', String(metas[0].number)]);
+        for (const m of metas) this.tempRemoved.push(m.number);
+        if (frame) {
+          this.console(frameLine(frame, args, /\n0x[0-9a-f]+ in /.test(stop.description)) + '\n');
+          const src = sourceLine(frame);
+          if (src) this.console(src + '\n');
+        }
+        break;
+      }
       case 'entry':
         if (run?.kind === 'solib-event') {
           // Emulated stop-on-solib-events: the first stop is the dynamic linker's, reported without a frame.
           this.console('Stopped due to shared library event (no libraries added or removed)\n');
-          await this.afterStop();
           this.write(`*stopped,reason="solib-event",thread-id="${tnum}",stopped-threads="all",core="${this.coreOf(stop.threadId)}"`);
           if (!this.async) this.prompt();
           return;
@@ -822,30 +902,19 @@ export class MiInterpreter {
     if (stop.reason === 'finish' && stop.returnValue) {
       const n = ++this.valueHistory;
       fields.push(['gdb-result-var', `$${n}`], ['return-value', miValue(stop.returnValue.value)]);
-      if (fromCli) this.console(`Value returned is $${n} = ${stop.returnValue.value}\n`);
+      if (fromCli || stop.watchScopeDeleted?.length) this.console(`Value returned is $${n} = ${stop.returnValue.value}\n`);
     }
     fields.push(['thread-id', String(tnum)], ['stopped-threads', 'all'], ['core', this.coreOf(stop.threadId)]);
-    // Everything this stop asks of the engine is done before *stopped: with mi-async on, the front-end
-    // sends its next command (-exec-finish, -var-update, ...) as soon as it reads *stopped, and that
-    // command must find the stop complete, not share the engine with the end of its handling.
-    await this.afterStop();
+    // Everything this stop asks of the engine (frame, arguments) is done before *stopped: with mi-async
+    // on, the front-end sends its next command (-exec-finish, -var-update, ...) as soon as it reads
+    // *stopped, and that command must find the stop complete, not share the engine with the end of its
+    // handling. (-data-list-changed-registers compares with its own previous call, as gdb's does, so a
+    // stop takes no register snapshot.)
     this.write('*stopped' + formatFields(fields as MiFields));
     this.stoppedRun = { run, written: true };
     this.classifyTempRemoved();
     this.flushTempDeleted();
     if (!this.async) this.prompt();
-  }
-
-  /** The register snapshot of this stop (for -data-list-changed-registers), taken before *stopped. */
-  private async afterStop(): Promise<void> {
-    // Snapshot registers for -data-list-changed-registers.
-    try {
-      const regs = await this.engine.registers();
-      this.previousRegisters = this.currentRegisters;
-      this.currentRegisters = new Map(regs.map((r) => [r.name, r.value]));
-    } catch {
-      /* no registers */
-    }
   }
 
   /** The process is gone (exit, signal, kill): gdb's thread/group notifications and *stopped. */

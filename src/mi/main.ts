@@ -5,10 +5,8 @@
 // one), and turns SIGINT to the debugger into an interrupt of the program.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Session } from '../engine/session';
 import { ArgsError, GdbArgs, HELP_TEXT, miVersion, parseArgs, versionText } from './args';
-import { createInterpreter } from './index';
-import { MiInterpreter } from './interpreter';
+import type { MiInterpreter } from './interpreter';
 
 function backstepVersion(): string {
   try {
@@ -50,6 +48,10 @@ async function main(): Promise<void> {
     process.stderr.write('backstep-gdb speaks GDB/MI: start it with --interpreter=mi (or mi2, mi3, mi4).\n');
     process.exit(1);
   }
+  // Loaded only now: front-ends run `gdb --version` before every session (cdt-gdb-adapter does), and
+  // that answer should not wait for the whole engine to load.
+  const { Session } = require('../engine/session') as typeof import('../engine/session'); // eslint-disable-line @typescript-eslint/no-require-imports
+  const { createInterpreter } = require('./index') as typeof import('./index'); // eslint-disable-line @typescript-eslint/no-require-imports
   const engine = new Session();
   let exiting = false;
   const exit = (code: number) => {
@@ -96,9 +98,11 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => {
     if (buf) mi.input(buf);
     buf = '';
-    // EOF: gdb quits, killing (or detaching from) the program. Commands still queued behind a
-    // running program (synchronous mode) are dropped, as gdb drops them.
-    if (mi.running) void mi.shutdown(0);
+    // EOF: gdb quits, killing (or detaching from) the program, after the commands already sent: in
+    // synchronous mode those queued behind a running program run once it stops, as gdb reads them
+    // then (a script piped into backstep-gdb runs to its end). A running program with nothing queued
+    // behind it (or with mi-async on) is not waited for.
+    if (mi.running && (mi.async || !mi.hasQueuedInput)) void mi.shutdown(0);
     else void mi.idle().then(() => mi.shutdown(0));
   });
 }

@@ -16,30 +16,61 @@ function blanks(n: number): string[] {
   return new Array<string>(n).fill('');
 }
 
-/** Registers whose values backstep can show (the rest of gdb's numbering stays blank). */
-export const REGISTER_NAMES: string[] = [
-  ...GPR, // 0-15
-  'rip', // 16
-  'eflags', // 17
-  'cs', 'ss', 'ds', 'es', 'fs', 'gs', // 18-23
-  ...range('st', 0, 7), // 24-31
-  'fctrl', 'fstat', 'ftag', 'fiseg', 'fioff', 'foseg', 'fooff', 'fop', // 32-39
-  ...range('xmm', 0, 15), // 40-55
-  'mxcsr', // 56
-  ...blanks(16), // 57-72 ymm0h-ymm15h
-  ...blanks(6), // 73-78 MPX
-  ...blanks(16), // 79-94 xmm16-31
-  ...blanks(16), // 95-110 ymm16h-31h
-  ...blanks(8), // 111-118 k0-k7
-  ...blanks(32), // 119-150 zmm0h-31h
-  '', // 151 pkru
-  'fs_base', 'gs_base', // 152-153
-  'orig_rax', // 154
-  'al', 'bl', 'cl', 'dl', 'sil', 'dil', 'bpl', 'spl', ...range('r', 8, 15, 'l'), // 155-170
-  'ah', 'bh', 'ch', 'dh', // 171-174
-  'ax', 'bx', 'cx', 'dx', 'si', 'di', 'bp', '', ...range('r', 8, 15, 'w'), // 175-190
-  'eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', ...range('r', 8, 15, 'd'), // 191-206
-];
+/** Which vector extensions the target has: they decide gdb's register list (its target description). */
+export interface VectorFeatures {
+  avx: boolean;
+  avx512: boolean;
+}
+
+/**
+ * gdb's register numbering for an amd64 Linux target with these features: the raw registers at fixed
+ * numbers (amd64_regnum: blank where the target lacks them; MPX's bnd registers and pkru stay blank,
+ * as the kernel no longer enables MPX and this gdb shows no pkru here), orig_rax, then the pseudo
+ * registers in i386_gdbarch_init's order: byte, word, dword, ymm0-15 (ymm0-31 with AVX-512), zmm0-31.
+ */
+export function registerNames(f: VectorFeatures): string[] {
+  const avx = f.avx || f.avx512;
+  const z = f.avx512;
+  return [
+    ...GPR, // 0-15
+    'rip', // 16
+    'eflags', // 17
+    'cs', 'ss', 'ds', 'es', 'fs', 'gs', // 18-23
+    ...range('st', 0, 7), // 24-31
+    'fctrl', 'fstat', 'ftag', 'fiseg', 'fioff', 'foseg', 'fooff', 'fop', // 32-39
+    ...range('xmm', 0, 15), // 40-55
+    'mxcsr', // 56
+    ...(avx ? range('ymm', 0, 15, 'h') : blanks(16)), // 57-72 ymm0h-ymm15h
+    ...blanks(6), // 73-78 MPX
+    ...(z ? range('xmm', 16, 31) : blanks(16)), // 79-94
+    ...(z ? range('ymm', 16, 31, 'h') : blanks(16)), // 95-110
+    ...(z ? range('k', 0, 7) : blanks(8)), // 111-118
+    ...(z ? range('zmm', 0, 31, 'h') : blanks(32)), // 119-150
+    '', // 151 pkru
+    'fs_base', 'gs_base', // 152-153
+    'orig_rax', // 154
+    'al', 'bl', 'cl', 'dl', 'sil', 'dil', 'bpl', 'spl', ...range('r', 8, 15, 'l'), // 155-170
+    'ah', 'bh', 'ch', 'dh', // 171-174
+    'ax', 'bx', 'cx', 'dx', 'si', 'di', 'bp', '', ...range('r', 8, 15, 'w'), // 175-190
+    'eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', ...range('r', 8, 15, 'd'), // 191-206
+    ...(avx ? range('ymm', 0, z ? 31 : 15) : []), // 207-222 (AVX) or 207-238 (AVX-512)
+    ...(z ? range('zmm', 0, 31) : []), // 239-270
+  ];
+}
+
+/** gdb's list before the program runs (an SSE-only description), and the base of every other. */
+export const REGISTER_NAMES: string[] = registerNames({ avx: false, avx512: false });
+/** Every register name any x86-64 target can have here (for recognising `$name`). */
+export const ALL_REGISTER_NAMES: string[] = registerNames({ avx: true, avx512: true });
+
+/** The features of the last stop an interpreter saw (gdb keeps a target description until the next run). */
+const lastFeatures = new WeakMap<Engine, VectorFeatures>();
+
+/** gdb's register names for this engine's target as last seen (SSE-only before the first stop). */
+export function currentRegisterNames(engine: Engine): string[] {
+  const f = lastFeatures.get(engine);
+  return f ? registerNames(f) : REGISTER_NAMES;
+}
 
 interface SubReg {
   root: string;
@@ -59,6 +90,11 @@ const SUBREGS = new Map<string, SubReg>();
     SUBREGS.set(i < 8 ? d32[i] : `r${i}d`, { root, shift: 0, bits: 32 });
   }
   ['ah', 'bh', 'ch', 'dh'].forEach((n, i) => SUBREGS.set(n, { root: GPR[i], shift: 8, bits: 8 }));
+  // gdb's raw halves of the vector registers: ymmNh (bits 128-255 of ymmN), zmmNh (bits 256-511 of zmmN).
+  for (let i = 0; i < 32; i++) {
+    SUBREGS.set(`ymm${i}h`, { root: `ymm${i}`, shift: 128, bits: 128 });
+    SUBREGS.set(`zmm${i}h`, { root: `zmm${i}`, shift: 256, bits: 256 });
+  }
 }
 
 export interface RegValue {
@@ -74,8 +110,10 @@ export interface RegValue {
 export async function registerValues(engine: Engine, frameId?: number): Promise<Map<string, RegValue>> {
   const regs: RegisterValue[] = await engine.registers(frameId);
   const byName = new Map<string, RegisterValue>(regs.map((r) => [r.name, r]));
+  const features = { avx: byName.has('ymm0'), avx512: byName.has('zmm0') };
+  lastFeatures.set(engine, features);
   const out = new Map<string, RegValue>();
-  for (const n of REGISTER_NAMES) {
+  for (const n of registerNames(features)) {
     if (!n) continue;
     const r = byName.get(n);
     if (r) {
@@ -87,7 +125,9 @@ export async function registerValues(engine: Engine, frameId?: number): Promise<
       const root = byName.get(sub.root);
       if (!root) continue;
       const v = (root.value >> BigInt(sub.shift)) & ((1n << BigInt(sub.bits)) - 1n);
-      out.set(n, { value: v, size: sub.bits / 8, root: sub.root, unavailable: root.unavailable });
+      // ymmNh is a uint128_t: gdb's natural form is unsigned.
+      const natural = sub.bits === 128 ? v.toString() : undefined;
+      out.set(n, { value: v, size: sub.bits / 8, root: sub.root, unavailable: root.unavailable, natural });
     }
   }
   return out;
@@ -101,9 +141,11 @@ export function formatRegister(name: string, r: RegValue, fmt: string): string {
   const bits = r.size * 8;
   const v = BigInt.asUintN(bits, r.value);
   if (/^xmm\d+$/.test(name)) return formatVector(v, fmt);
+  if (/^[yz]mm\d+$/.test(name)) return formatWideVector(v, bits as 256 | 512, fmt);
+  if (/^zmm\d+h$/.test(name)) return elements(lanes(v, 128, 2).map((x) => laneText(x, 128, fmt === 'N' ? 'u' : fmt)));
   if (/^st\d$/.test(name)) {
-    if (fmt === 'N') return r.natural ?? String(x87ToNumber(v));
-    return formatInt(v, fmt === 'r' ? 'x' : fmt, bits);
+    if (fmt === 'N') return r.natural ?? x87Natural(v);
+    return formatInt(v, fmt === 'r' ? 'z' : fmt, bits);
   }
   switch (fmt) {
     case 'N':
@@ -142,47 +184,190 @@ function lanes(v: bigint, width: number, count: number): bigint[] {
   return out;
 }
 
-function f32(x: bigint): number {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(Number(x));
-  return b.readFloatLE(0);
-}
-
-function f64(x: bigint): number {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(x);
-  return b.readDoubleLE(0);
-}
-
-function gnum(n: number): string {
-  if (Number.isNaN(n)) return 'nan(0x400000)';
-  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
-  return String(Number(n.toPrecision(9)));
-}
-
-/** gdb's vec128 union: {v8_bfloat16, v8_half, v4_float, v2_double, v16_int8, v8_int16, v4_int32, v2_int64, uint128}. */
-function formatVector(v: bigint, fmt: string): string {
-  const asHex = fmt === 'x' || fmt === 'r' || fmt === 'z';
-  const h = (x: bigint, w: number) => '0x' + (fmt === 'z' || fmt === 'r' || true ? x.toString(16).padStart(w / 4, '0') : x.toString(16));
-  const ints = (w: number, n: number, signed: boolean) =>
-    '{' +
-    lanes(v, w, n)
-      .map((x) => (asHex ? h(x, w) : fmt === 'u' ? x.toString() : fmt === 't' ? x.toString(2) : fmt === 'o' ? '0' + x.toString(8) : (signed ? BigInt.asIntN(w, x) : x).toString()))
-      .join(', ') +
-    '}';
-  if (asHex || fmt === 'u' || fmt === 't' || fmt === 'o' || fmt === 'd') {
-    return `{v8_bfloat16 = ${ints(16, 8, true)}, v8_half = ${ints(16, 8, true)}, v4_float = ${ints(32, 4, true)}, v2_double = ${ints(64, 2, true)}, v16_int8 = ${ints(8, 16, true)}, v8_int16 = ${ints(16, 8, true)}, v4_int32 = ${ints(32, 4, true)}, v2_int64 = ${ints(64, 2, true)}, uint128 = ${asHex ? '0x' + v.toString(16).padStart(32, '0') : v.toString()}}`;
+/** An array's elements as gdb prints them: runs of more than 10 equal elements as `x <repeats N times>`. */
+function elements(items: string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < items.length; ) {
+    let j = i + 1;
+    while (j < items.length && items[j] === items[i]) j++;
+    if (j - i > 10) out.push(`${items[i]} <repeats ${j - i} times>`);
+    else for (let k = i; k < j; k++) out.push(items[k]);
+    i = j;
   }
-  const fl = '{' + lanes(v, 32, 4).map((x) => gnum(f32(x))).join(', ') + '}';
-  const db = '{' + lanes(v, 64, 2).map((x) => gnum(f64(x))).join(', ') + '}';
-  const half = '{' + lanes(v, 16, 8).map((x) => gnum(f32(x << 16n))).join(', ') + '}';
-  return `{v8_bfloat16 = ${half}, v8_half = ${ints(16, 8, true).replace(/-?\d+/g, (d) => d)}, v4_float = ${fl}, v2_double = ${db}, v16_int8 = ${ints(8, 16, true)}, v8_int16 = ${ints(16, 8, true)}, v4_int32 = ${ints(32, 4, true)}, v2_int64 = ${ints(64, 2, true)}, uint128 = ${v.toString()}}`;
+  return '{' + out.join(', ') + '}';
 }
 
-function x87ToNumber(v: bigint): number {
-  const mant = v & ((1n << 64n) - 1n);
+/**
+ * C's printf("%.{p}g", n): what gdb prints floating-point values with. Rounded from the exact binary
+ * value with ties to even, as glibc does (JS's toExponential rounds ties up: 2.03125 to 5 digits is
+ * 2.0312 in C, 2.0313 in JS).
+ */
+export function cFormatG(n: number, p: number): string {
+  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  if (!Number.isFinite(n)) return Number.isNaN(n) ? 'nan' : n < 0 ? '-inf' : 'inf';
+  const sign = n < 0 ? '-' : '';
+  // |n| = mant * 2^exp exactly; as a decimal 0.DIGITS * 10^point.
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(Math.abs(n));
+  const bits = b.readBigUInt64LE(0);
+  const field = Number((bits >> 52n) & 0x7ffn);
+  const frac = bits & ((1n << 52n) - 1n);
+  const mant = field === 0 ? frac : frac | (1n << 52n);
+  const exp = (field === 0 ? 1 : field) - 1075;
+  let digits: string;
+  let point: number;
+  if (exp >= 0) {
+    digits = (mant << BigInt(exp)).toString();
+    point = digits.length;
+  } else {
+    digits = (mant * 5n ** BigInt(-exp)).toString();
+    point = digits.length + exp;
+  }
+  digits = digits.replace(/0+$/, '');
+  let keep = digits.slice(0, p);
+  const rest = digits.slice(p);
+  if (rest && (rest[0] > '5' || (rest[0] === '5' && (/[1-9]/.test(rest.slice(1)) || Number(keep[keep.length - 1]) % 2 === 1)))) {
+    const up = (BigInt(keep) + 1n).toString();
+    if (up.length > keep.length) point++;
+    keep = up.slice(0, keep.length);
+  }
+  keep = keep.padEnd(p, '0');
+  const x = point - 1;
+  const strip = (t: string) => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
+  if (x < -4 || x >= p) return `${sign}${strip(keep[0] + '.' + keep.slice(1))}e${x < 0 ? '-' : '+'}${String(Math.abs(x)).padStart(2, '0')}`;
+  if (point <= 0) return sign + strip('0.' + '0'.repeat(-point) + keep);
+  return sign + strip(keep.slice(0, point) + '.' + keep.slice(point));
+}
+
+/**
+ * A binary floating-point lane as gdb prints it: `%g` with the format's significant digits (half 5,
+ * bfloat16 4, float 9, double 17), `inf`, and NaNs with their mantissa (`-nan(0x7fffff)`).
+ */
+function floatLane(bits: bigint, expBits: number, mantBits: number, digits: number): string {
+  const sign = (bits >> BigInt(expBits + mantBits)) & 1n ? '-' : '';
+  const exp = Number((bits >> BigInt(mantBits)) & ((1n << BigInt(expBits)) - 1n));
+  const mant = bits & ((1n << BigInt(mantBits)) - 1n);
+  if (exp === (1 << expBits) - 1) return mant === 0n ? `${sign}inf` : `${sign}nan(0x${mant.toString(16)})`;
+  const bias = (1 << (expBits - 1)) - 1;
+  let v: number;
+  if (mantBits === 52) {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(bits);
+    v = b.readDoubleLE(0);
+  } else {
+    const m = Number(mant) / 2 ** mantBits;
+    v = (exp === 0 ? m * 2 ** (1 - bias) : (1 + m) * 2 ** (exp - bias)) * (sign ? -1 : 1);
+  }
+  return cFormatG(v, digits);
+}
+
+/** One integer lane of a vector in an MI format letter (N: signed, as gdb prints int lanes). */
+function laneText(x: bigint, w: number, fmt: string): string {
+  switch (fmt) {
+    case 'x':
+      return '0x' + x.toString(16);
+    case 'z':
+    case 'r':
+      return '0x' + x.toString(16).padStart(w / 4, '0');
+    case 'o':
+      return x === 0n ? '0' : '0' + x.toString(8);
+    case 't':
+      return x.toString(2);
+    case 'u':
+      return x.toString();
+    default:
+      return BigInt.asIntN(w, x).toString();
+  }
+}
+
+/**
+ * gdb's builtin_type_vec256i / builtin_type_vec512i unions (ymm, zmm): {vN_bfloat16, vN_half,
+ * vN_float, vN_double, vN_int8, vN_int16, vN_int32, vN_int64, vN_int128}; the int128 lanes are signed.
+ */
+function formatWideVector(v: bigint, bits: 256 | 512, fmt: string): string {
+  const natural = fmt === 'N';
+  const ints = (w: number) => elements(lanes(v, w, bits / w).map((x) => laneText(x, w, fmt)));
+  const floats = (w: number, expBits: number, mantBits: number, digits: number) =>
+    natural ? elements(lanes(v, w, bits / w).map((x) => floatLane(x, expBits, mantBits, digits))) : ints(w);
+  const n = (w: number) => bits / w;
+  return (
+    `{v${n(16)}_bfloat16 = ${floats(16, 8, 7, 4)}, v${n(16)}_half = ${floats(16, 5, 10, 5)}, v${n(32)}_float = ${floats(32, 8, 23, 9)}, ` +
+    `v${n(64)}_double = ${floats(64, 11, 52, 17)}, v${n(8)}_int8 = ${ints(8)}, v${n(16)}_int16 = ${ints(16)}, v${n(32)}_int32 = ${ints(32)}, ` +
+    `v${n(64)}_int64 = ${ints(64)}, v${n(128)}_int128 = ${ints(128)}}`
+  );
+}
+
+/**
+ * gdb's vec128 union: {v8_bfloat16, v8_half, v4_float, v2_double, v16_int8, v8_int16, v4_int32,
+ * v2_int64, uint128}, in a -data-list-register-values format: x hex (unpadded), z and r zero-padded
+ * hex, o octal, t binary, d signed, u unsigned, N natural (floats for the float views, signed integers).
+ */
+function formatVector(v: bigint, fmt: string): string {
+  const lane = (x: bigint, w: number): string => {
+    switch (fmt) {
+      case 'x':
+        return '0x' + x.toString(16);
+      case 'z':
+      case 'r':
+        return '0x' + x.toString(16).padStart(w / 4, '0');
+      case 'o':
+        return x === 0n ? '0' : '0' + x.toString(8);
+      case 't':
+        return x.toString(2);
+      case 'u':
+        return x.toString();
+      default:
+        return BigInt.asIntN(w, x).toString();
+    }
+  };
+  const ints = (w: number, n: number) => elements(lanes(v, w, n).map((x) => lane(x, w)));
+  const natural = fmt === 'N';
+  const floats = (w: number, n: number, expBits: number, mantBits: number, digits: number) =>
+    natural ? elements(lanes(v, w, n).map((x) => floatLane(x, expBits, mantBits, digits))) : ints(w, n);
+  // uint128 is unsigned: N and u print it as such, d as signed (gdb's print_scalar_formatted).
+  const u128 = natural || fmt === 'u' ? v.toString() : fmt === 'd' ? BigInt.asIntN(128, v).toString() : lane(v, 128);
+  return (
+    `{v8_bfloat16 = ${floats(16, 8, 8, 7, 4)}, v8_half = ${floats(16, 8, 5, 10, 5)}, v4_float = ${floats(32, 4, 8, 23, 9)}, ` +
+    `v2_double = ${floats(64, 2, 11, 52, 17)}, v16_int8 = ${ints(8, 16)}, v8_int16 = ${ints(16, 8)}, v4_int32 = ${ints(32, 4)}, ` +
+    `v2_int64 = ${ints(64, 2)}, uint128 = ${u128}}`
+  );
+}
+
+/**
+ * An 80-bit x87 value as gdb prints it: `%.21Lg` (64 mantissa bits give gdb 21 significant digits),
+ * computed exactly with BigInts; `inf`, `nan(0x…)` with the fraction bits.
+ */
+export function x87Natural(v: bigint): string {
+  const sign = (v >> 79n) & 1n ? '-' : '';
   const exp = Number((v >> 64n) & 0x7fffn);
-  const sign = (v >> 79n) & 1n ? -1 : 1;
-  if (exp === 0 && mant === 0n) return 0;
-  return sign * Number(mant) * Math.pow(2, exp - 16383 - 63);
+  const mant = v & ((1n << 64n) - 1n);
+  if (exp === 0x7fff) {
+    const frac = mant & ((1n << 63n) - 1n);
+    return frac === 0n ? `${sign}inf` : `${sign}nan(0x${mant.toString(16)})`;
+  }
+  if (mant === 0n) return `${sign}0`;
+  const e = (exp === 0 ? 1 : exp) - 16383 - 63;
+  let num = e >= 0 ? mant << BigInt(e) : mant;
+  let den = e >= 0 ? 1n : 1n << BigInt(-e);
+  const P = 21;
+  // Decimal exponent: estimate from the binary one, then correct.
+  let x = Math.floor((e + mant.toString(2).length - 1) * Math.log10(2));
+  const pow10 = (k: number) => 10n ** BigInt(k);
+  const scaled = (k: number): bigint => {
+    // round(value * 10^(P-1-k)), ties to even
+    const shift = P - 1 - k;
+    const n = shift >= 0 ? num * pow10(shift) : num;
+    const d = shift >= 0 ? den : den * pow10(-shift);
+    const q = n / d;
+    const r2 = (n % d) * 2n;
+    return r2 > d || (r2 === d && q % 2n === 1n) ? q + 1n : q;
+  };
+  let sig = scaled(x);
+  while (sig >= pow10(P)) sig = scaled(++x);
+  while (sig < pow10(P - 1)) sig = scaled(--x);
+  const digits = sig.toString();
+  const strip = (t: string) => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
+  if (x < -4 || x >= P) return `${sign}${strip(digits[0] + '.' + digits.slice(1))}e${x < 0 ? '-' : '+'}${String(Math.abs(x)).padStart(2, '0')}`;
+  if (x >= 0) return sign + strip(digits.slice(0, x + 1) + '.' + digits.slice(x + 1));
+  return sign + strip('0.' + '0'.repeat(-x - 1) + digits);
 }

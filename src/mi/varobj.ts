@@ -5,6 +5,7 @@
 // that frame returns). Values are re-read on -var-update; children are listed lazily, as gdb does.
 import type { EvaluateResult, FrameInfo, ValueFormat, Variable } from '../engine/api';
 import { miValue } from './format';
+import { ALL_REGISTER_NAMES } from './registers';
 import { CommandContext, MiError, MiInterpreter, errorMessage } from './interpreter';
 import { printValues } from './commands';
 import { MiResults, MiTuple, MiValue, getopt } from './syntax';
@@ -17,6 +18,22 @@ interface FrameBinding {
   function?: string;
   cfa?: number;
   level: number;
+}
+
+/** Register names an expression can use as `$name`. */
+const REGISTER_SET = new Set([...ALL_REGISTER_NAMES.filter((n) => n), 'pc', 'sp', 'fp', 'ps']);
+
+/** The engine's rendering of a value it could not read at all. */
+function unreadable(value: string): boolean {
+  return /^<error: [^>]*>$/.test(value);
+}
+
+/**
+ * The virtual table pointer (`_vptr.Shape` from GCC, `_vptr$Shape` from clang): an artificial member
+ * that `print` shows but gdb's varobjs leave out.
+ */
+function isArtificialMember(name: string): boolean {
+  return /^_vptr[.$]/.test(name);
 }
 
 interface VarObj {
@@ -42,6 +59,38 @@ interface VarObj {
   /** Pointer to struct: the children are the pointee's members. */
   ptrToStruct: boolean;
   aggregate: 'struct' | 'array' | 'none';
+  /** C++ (gdb's cplus varobj rules for path expressions), from the source file of its frame. */
+  cplus?: boolean;
+  /**
+   * gdb's C++ access pseudo-child (`public`, `private`, `protected`): no type, value or path of its
+   * own; its children are the members of its parent (a struct, or a pointer to one) with that access.
+   */
+  access?: Access;
+  /** A child was deleted: the next listing re-creates it (the others are kept). */
+  childrenStale?: boolean;
+}
+
+type Access = 'public' | 'private' | 'protected';
+const CPLUS_FILE = /\.(cc|cpp|cxx|c\+\+|C|hh|hpp|hxx|h\+\+)$/;
+const ACCESS_ORDER: Access[] = ['public', 'private', 'protected'];
+
+/** A member's access as gdb's varobj sees it (no accessibility known: public). */
+function accessOf(m: Variable): Access {
+  return m.access ?? 'public';
+}
+
+function isBaseChild(m: Variable): boolean {
+  return m.childKind === 'base' || /^<.*>$/.test(m.name) || (m.evaluateName !== undefined && m.evaluateName.startsWith(`((${m.name})`));
+}
+
+/**
+ * Members in gdb's field order: the engine lists static members last, each knowing how many
+ * non-static members precede it in the declaration.
+ */
+function fieldOrder(members: Variable[]): Variable[] {
+  let i = 0;
+  const keyed = members.map((m) => ({ m, key: m.childKind === 'static' && m.position !== undefined ? m.position * 2 : 2 * i++ + 1 }));
+  return keyed.sort((a, b) => a.key - b.key).map((k) => k.m);
 }
 
 export class VarObjects {
@@ -87,16 +136,19 @@ export class VarObjects {
   /** Fills type/value/numchild of a varobj from an evaluation. */
   private async describe(v: VarObj, r: EvaluateResult, frame: FrameInfo | undefined): Promise<void> {
     v.type = r.type ?? '';
-    v.raw = miValue(r.value);
-    const t = v.type.trim();
+    // A reference stands for the object it refers to (gdb's varobjs coerce_ref): its value without
+    // the `@0x…: ` prefix, its children the object's.
+    v.raw = derefText(miValue(r.value));
+    let t = v.type.trim();
+    if (/[^&(]\s*&&?$/.test(t) && !/\)\s*&&?$/.test(t)) t = t.replace(/\s*&&?$/, '');
     const arr = /\[(\d+)\]$/.exec(t);
     v.ptrToStruct = false;
     if (arr) {
       v.aggregate = 'array';
       v.numchild = Number(arr[1]);
-    } else if (!t.endsWith('*') && !t.endsWith('&') && (/^(struct|union|class)\b/.test(t) || (r.variablesReference > 0 && /^\{/.test(r.value)))) {
+    } else if (!t.endsWith('*') && !t.endsWith('&') && (/^(struct|union|class)\b/.test(t) || (r.variablesReference > 0 && /^\{/.test(v.raw)) || v.raw === '{<No data fields>}')) {
       v.aggregate = 'struct';
-      v.numchild = await this.countChildren(r);
+      v.numchild = await this.countChildren(r, v.cplus);
     } else if (t.endsWith('*')) {
       v.aggregate = 'none';
       const target = t.slice(0, -1).trim();
@@ -111,7 +163,7 @@ export class VarObjects {
         }
         if (deref && (/^(struct|union|class)\b/.test(deref.type ?? '') || (/^\{/.test(deref.value) && deref.variablesReference > 0))) {
           v.ptrToStruct = true;
-          v.numchild = await this.countChildren(deref);
+          v.numchild = await this.countChildren(deref, v.cplus);
         } else {
           v.numchild = 1;
         }
@@ -123,19 +175,31 @@ export class VarObjects {
     v.value = await this.display(v, frame);
   }
 
-  private async countChildren(r: EvaluateResult): Promise<number> {
-    if (r.namedVariables !== undefined || r.indexedVariables !== undefined) return (r.namedVariables ?? 0) + (r.indexedVariables ?? 0);
+  /**
+   * gdb's number of children of a struct: its members, or in C++ (cplus_number_of_children) its base
+   * classes plus one access pseudo-child per access that has members.
+   */
+  private async countChildren(r: EvaluateResult, cplus?: boolean): Promise<number> {
     if (r.variablesReference <= 0) return 0;
-    return (await this.mi.engine.variables(r.variablesReference)).length;
+    if (r.indexedVariables !== undefined && !r.namedVariables) return r.indexedVariables;
+    const members = (await this.mi.engine.variables(r.variablesReference)).filter((m) => !isArtificialMember(m.name));
+    if (!cplus) return members.length;
+    const bases = members.filter(isBaseChild);
+    const groups = new Set(members.filter((m) => !isBaseChild(m)).map(accessOf));
+    return bases.length + groups.size;
   }
 
   /** The value string gdb shows for a varobj in its format. */
   private async display(v: VarObj, frame: FrameInfo | undefined, format: Format = v.format): Promise<string> {
+    if (v.access) return '';
     if (v.aggregate === 'struct') return '{...}';
     if (v.aggregate === 'array') return `[${v.numchild}]`;
-    if (format === 'natural') return v.raw;
+    // A value that cannot be read (`<error: Cannot access memory at address 0x0>` from the engine) is
+    // an empty value in gdb's var objects.
+    if (format === 'natural') return unreadable(v.raw) ? '' : v.raw;
     const r = await this.evalIn(v.path, frame, toValueFormat(format));
-    let s = miValue(r.value);
+    let s = derefText(miValue(r.value));
+    if (unreadable(s)) return '';
     if (format === 'zero-hexadecimal' && /^0x[0-9a-f]+$/.test(s)) {
       const size = typeSize(v.type);
       if (size) s = '0x' + s.slice(2).padStart(size * 2, '0');
@@ -176,7 +240,11 @@ export class VarObjects {
       void e;
       throw new MiError('-var-create: unable to create variable object');
     }
-    if (frame && !floating) binding = { thread: mi.currentThread(ctx), function: frame.function, cfa: frame.cfa, level: frame.level };
+    // gdb binds a var object to its frame (and prints its thread-id) only when the expression names a
+    // local variable or parameter; others (globals, `*(int *) 0`, `$rsp`) are evaluated wherever.
+    if (frame && !floating && (await this.namesFrameSymbol(expr, frame))) {
+      binding = { thread: mi.currentThread(ctx), function: frame.function, cfa: frame.cfa, level: frame.level };
+    }
     const v: VarObj = {
       name,
       exp: expr,
@@ -193,6 +261,7 @@ export class VarObjects {
       forceChanged: false,
       ptrToStruct: false,
       aggregate: 'none',
+      cplus: frame ? frame.file !== undefined && CPLUS_FILE.test(frame.file) : await this.programIsCplus(),
     };
     await this.describe(v, r, frame);
     this.vars.set(name, v);
@@ -200,6 +269,42 @@ export class VarObjects {
     if (binding) t['thread-id'] = String(binding.thread);
     t.has_more = '0';
     return t;
+  }
+
+  private cplusProgram?: Promise<boolean>;
+
+  /** Without a frame, gdb's current language is the one of `main`'s source file (set_initial_language). */
+  private programIsCplus(): Promise<boolean> {
+    this.cplusProgram ??= this.mi.engine
+      .resolveLocation('main')
+      .then((l) => l.length > 0 && CPLUS_FILE.test(l[0].file))
+      .catch(() => false);
+    return this.cplusProgram;
+  }
+
+  /** Whether an expression names one of the frame's locals or parameters (or `this`, implicitly in a method). */
+  private async namesFrameSymbol(expr: string, frame: FrameInfo): Promise<boolean> {
+    let names: Set<string>;
+    try {
+      const scopes = await this.mi.engine.scopes(frame.id);
+      names = new Set<string>();
+      for (const s of scopes.filter((x) => x.kind === 'locals' || x.kind === 'arguments')) {
+        for (const v of await this.mi.engine.variables(s.variablesReference)) names.add(v.name);
+      }
+    } catch {
+      return true;
+    }
+    if (names.has('this')) return true;
+    // Registers are frame-bound too (gdb tracks them with the symbols); convenience variables are not.
+    for (const m of expr.matchAll(/\$([A-Za-z_]\w*)/g)) if (REGISTER_SET.has(m[1])) return true;
+    // Identifiers outside string and character literals, not members (`.x`, `->x`, `::x`) nor `$vars`.
+    const text = expr
+      .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ')
+      .replace(/(->|::|\.)\s*[A-Za-z_]\w*/g, ' ')
+      .replace(/\$\w*/g, ' ')
+      .replace(/\b\d[\w.]*/g, ' ');
+    for (const m of text.matchAll(/[A-Za-z_]\w*/g)) if (names.has(m[0])) return true;
+    return false;
   }
 
   async listChildren(argv: string[]): Promise<[string, MiValue][]> {
@@ -238,7 +343,9 @@ export class VarObjects {
   }
 
   private async children(v: VarObj): Promise<VarObj[]> {
-    if (v.children) return v.children;
+    if (v.children && !v.childrenStale) return v.children;
+    const kept = new Map((v.children ?? []).map((c) => [c.name, c]));
+    v.childrenStale = false;
     const frame = await this.frameFor(v.frame);
     const kids: VarObj[] = [];
     const make = (exp: string, path: string): VarObj => ({
@@ -258,6 +365,7 @@ export class VarObjects {
       forceChanged: false,
       ptrToStruct: false,
       aggregate: 'none',
+      cplus: v.cplus,
     });
     if (v.numchild === 0) {
       v.children = [];
@@ -265,27 +373,75 @@ export class VarObjects {
     }
     if (v.aggregate === 'array') {
       for (let i = 0; i < v.numchild; i++) kids.push(make(String(i), `(${v.path})[${i}]`));
-    } else if (v.aggregate === 'struct' || v.ptrToStruct) {
-      const base = v.ptrToStruct ? `*(${v.path})` : v.path;
+    } else if (v.aggregate === 'struct' || v.ptrToStruct || v.access) {
+      // An access pseudo-child lists the members of its parent, the struct (or pointer to one).
+      const owner = v.access ? v.parent! : v;
+      const base = owner.ptrToStruct ? `*(${owner.path})` : owner.path;
       const r = await this.evalIn(base, frame);
-      const members: Variable[] = r.variablesReference > 0 ? await this.mi.engine.variables(r.variablesReference) : [];
-      for (const m of members) {
-        const isBase = /^<.*>$/.test(m.name);
-        const exp = isBase ? m.name.slice(1, -1) : m.name;
-        const path = isBase ? `(${exp})${base}` : v.ptrToStruct ? `(${v.path})->${exp}` : `(${v.path}).${exp}`;
+      const members: Variable[] = (r.variablesReference > 0 ? await this.mi.engine.variables(r.variablesReference) : []).filter((m) => !isArtificialMember(m.name));
+      const child = (m: Variable): VarObj => {
+        // A base class: named by its type (`geo::Shape`, as gdb's varobj names it), with the engine's
+        // cast expression to reach it (`((geo::Shape)r)`); older engines named it `<geo::Shape>`.
+        const bracketed = /^<.*>$/.test(m.name);
+        const isBase = isBaseChild(m);
+        const exp = bracketed ? m.name.slice(1, -1) : m.name;
+        let path: string;
+        if (owner.cplus) {
+          // gdb's cplus_describe_child: a base through a cast that always says `class`, members in
+          // an extra pair of parentheses.
+          const ptr = owner.ptrToStruct ? '*' : '';
+          path = isBase ? `(${ptr}(class ${exp}${ptr}) ${owner.path})` : owner.ptrToStruct ? `((${owner.path})->${exp})` : `((${owner.path}).${exp})`;
+        } else {
+          path = isBase ? (m.evaluateName && !bracketed ? m.evaluateName : `((${exp})${base})`) : owner.ptrToStruct ? `(${owner.path})->${exp}` : `(${owner.path}).${exp}`;
+        }
         const c = make(exp, path);
         if (isBase) (c as VarObj & { baseClass?: boolean }).baseClass = true;
-        kids.push(c);
+        return c;
+      };
+      if (v.access) {
+        for (const m of fieldOrder(members.filter((x) => !isBaseChild(x) && accessOf(x) === v.access))) kids.push(child(m));
+      } else if (v.cplus) {
+        // gdb's C++ varobjs: base classes, then one pseudo-child per access that has members, in the
+        // order public, private, protected (cplus_describe_child).
+        for (const m of members) if (isBaseChild(m)) kids.push(child(m));
+        for (const a of ACCESS_ORDER) {
+          const n = members.filter((x) => !isBaseChild(x) && accessOf(x) === a).length;
+          if (!n) continue;
+          const c = make(a, '');
+          c.access = a;
+          c.numchild = n;
+          kids.push(c);
+        }
+      } else {
+        for (const m of members) kids.push(child(m));
       }
     } else {
       kids.push(make(`*${v.exp}`, `*(${v.path})`));
     }
+    for (let i = 0; i < kids.length; i++) {
+      const old = kept.get(kids[i].name);
+      if (old) kids[i] = old;
+    }
+    let frozenLine = false;
+    for (let p: VarObj | undefined = v; p && !frozenLine; p = p.parent) frozenLine = p.frozen;
     for (const c of kids) {
+      if (kept.has(c.name)) continue;
+      if (c.access) {
+        this.vars.set(c.name, c);
+        continue;
+      }
       try {
         await this.describe(c, await this.evalIn(c.path, frame), frame);
       } catch (e) {
         c.value = `<error: ${errorMessage(e)}>`;
         c.raw = c.value;
+      }
+      // gdb does not fetch the value of a new child of a frozen var object (install_new_value's
+      // intentionally_not_fetched): it shows no value until an update asks for it.
+      if (frozenLine && c.aggregate === 'none') {
+        c.value = '';
+        c.raw = '';
+        c.forceChanged = true;
       }
       this.vars.set(c.name, c);
     }
@@ -306,7 +462,7 @@ export class VarObjects {
   async assign(argv: string[]): Promise<string> {
     if (argv.length !== 2) throw new MiError('-var-assign: Usage: NAME EXPRESSION.');
     const v = this.get(argv[0]);
-    if (v.aggregate !== 'none') throw new MiError('-var-assign: Variable object is not editable');
+    if (v.aggregate !== 'none' || v.access) throw new MiError('-var-assign: Variable object is not editable');
     const frame = await this.frameFor(v.frame);
     try {
       await this.mi.engine.setExpression(v.path, argv[1], { frameId: frame?.id });
@@ -328,7 +484,8 @@ export class VarObjects {
     if (args.length !== 1) throw new MiError('-var-update: Usage: [PRINT_VALUES] VARIABLE_OBJECT.');
     const which = args[0];
     let roots: VarObj[];
-    if (which === '*' || which === '@') roots = [...this.vars.values()].filter((v) => !v.parent && (which === '*' || v.floating));
+    // gdb keeps its root list newest first (install_variable pushes to the front).
+    if (which === '*' || which === '@') roots = [...this.vars.values()].filter((v) => !v.parent && (which === '*' || v.floating)).reverse();
     else roots = [this.get(which)];
     const changes: MiTuple[] = [];
     for (const r of roots) await this.updateTree(r, pv, changes, which !== '*' && which !== '@');
@@ -337,6 +494,11 @@ export class VarObjects {
 
   private async updateTree(v: VarObj, pv: number, out: MiTuple[], explicit: boolean): Promise<void> {
     if (v.frozen && !explicit) return;
+    if (v.access) {
+      // A pseudo-child has no value to change; its members are updated.
+      for (const c of v.children ?? []) await this.updateTree(c, pv, out, false);
+      return;
+    }
     const mi = this.mi;
     const frame = await this.frameFor(v.frame);
     const wasInScope = v.inScope;
@@ -410,7 +572,11 @@ export class VarObjects {
     if (!onlyChildren) {
       this.vars.delete(v.name);
       n++;
-      if (v.parent?.children) v.parent.children = v.parent.children.filter((c) => c !== v);
+      if (v.parent?.children) {
+        v.parent.children = v.parent.children.filter((c) => c !== v);
+        // gdb re-creates a deleted child the next time its parent's children are listed.
+        v.parent.childrenStale = true;
+      }
     }
     return n;
   }
@@ -436,13 +602,13 @@ export class VarObjects {
 
   infoExpression(argv: string[]): MiTuple {
     if (argv.length !== 1) throw new MiError('-var-info-expression: Usage: NAME.');
-    return { lang: 'C', exp: this.get(argv[0]).exp };
+    const v = this.get(argv[0]);
+    return { lang: v.cplus ? 'C++' : 'C', exp: v.exp };
   }
 
   infoPathExpression(argv: string[]): string {
     if (argv.length !== 1) throw new MiError('Usage: NAME.');
     const v = this.get(argv[0]);
-    if ((v as VarObj & { baseClass?: boolean }).baseClass) throw new MiError('Invalid variable object (child of a dynamic varobj)');
     return v.path;
   }
 
@@ -454,7 +620,7 @@ export class VarObjects {
   showAttributes(argv: string[]): string {
     if (argv.length !== 1) throw new MiError('-var-show-attributes: Usage: NAME.');
     const v = this.get(argv[0]);
-    return v.aggregate === 'none' && v.inScope ? 'editable' : 'noneditable';
+    return v.aggregate === 'none' && !v.access && v.inScope ? 'editable' : 'noneditable';
   }
 
   setFrozen(argv: string[]): void {
@@ -463,6 +629,11 @@ export class VarObjects {
     if (argv[1] !== '0' && argv[1] !== '1') throw new MiError('Invalid flag value');
     v.frozen = argv[1] === '1';
   }
+}
+
+/** The text of a reference's value without the `@0x7ffe…: ` that `print` puts before it. */
+function derefText(value: string): string {
+  return value.replace(/^@0x[0-9a-f]+: /, '');
 }
 
 /** PRINT_VALUES with the var-object commands' wording of the error (gdb's mi-cmd-var.c). */
