@@ -5,6 +5,10 @@
 // When no lldb DAP adapter is installed, the bench installs Debian's `lldb` with apt-get (and says so);
 // if that fails, the lldb column is left out.
 // Usage: npx tsc -p tsconfig.json && node dist/bench/run.js dap   (or node dist/bench/dap-bench.js)
+// Profiling: DAP_BENCH_ONLY=backstep leaves lldb out, DAP_BENCH_NODE_FLAGS passes node flags to the
+// adapter (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), DAP_BENCH_INSPECTS changes the number of
+// inspections per session, DAP_BENCH_NEXTS the number of measured `next`s per session (25), DAP_BENCH_RUNS
+// the number of interleaved sessions per side (3).
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
@@ -13,8 +17,8 @@ import { BENCH_BIN, median, ROOT, Row } from './common';
 
 const UNITS = 160;
 const FUNCS = 60;
-const NEXTS = 25;
-const INSPECTS = 25;
+const NEXTS = Number(process.env.DAP_BENCH_NEXTS) || 25; // more for profiling
+const INSPECTS = Number(process.env.DAP_BENCH_INSPECTS) || 25; // more for profiling
 
 const SRC_DIR = path.join(BENCH_BIN, 'dap-big-src');
 const PROGRAM = path.join(BENCH_BIN, 'dap-big');
@@ -146,7 +150,10 @@ class Dap extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    const exited = new Promise((r) => (this.proc.exitCode !== null || this.proc.signalCode !== null ? r(undefined) : this.proc.once('exit', r)));
     await Promise.race([this.request('disconnect', { terminateDebuggee: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+    // Let the adapter exit by itself (a profiled adapter writes its profile on exit), then make sure.
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
     this.proc.kill('SIGKILL');
   }
 }
@@ -253,14 +260,17 @@ function lldbDap(): string | undefined {
 
 // ------------------------------------------------------------------ the suite
 
-export async function benchDap(runs = 3): Promise<Row[]> {
+export async function benchDap(runs = Number(process.env.DAP_BENCH_RUNS) || 3): Promise<Row[]> {
   const bpLine = buildProgram();
   const adapter = path.join(ROOT, 'dist', 'adapter', 'main.js');
-  const lldb = lldbDap();
+  // DAP_BENCH_NODE_FLAGS: extra node flags for backstep's adapter (e.g. --cpu-prof); DAP_BENCH_ONLY=backstep
+  // leaves lldb out (profiling).
+  const nodeFlags = (process.env.DAP_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const lldb = process.env.DAP_BENCH_ONLY === 'backstep' ? undefined : lldbDap();
   const ours: Sample[] = [];
   const theirs: Sample[] = [];
   for (let i = 0; i < runs; i++) {
-    ours.push(await session(process.execPath, [adapter], bpLine, {}));
+    ours.push(await session(process.execPath, [...nodeFlags, adapter], bpLine, {}));
     if (lldb) theirs.push(await session(lldb, [], bpLine, {}));
   }
   const col = (f: (s: Sample) => number) => (theirs.length ? median(theirs.map(f)) : undefined);
@@ -279,6 +289,14 @@ export async function benchDap(runs = 3): Promise<Row[]> {
       unit: 'ms',
       backstep: median(ours.flatMap((s) => s.nextMs)),
       others: { [name]: theirs.length ? median(theirs.flatMap((s) => s.nextMs)) : undefined },
+      higherIsBetter: false,
+    },
+    {
+      // The session's first `next`: what is loaded or compiled on first use (the tracer's x86 decoder...).
+      metric: 'first `next` round trip after the breakpoint (median over sessions)',
+      unit: 'ms',
+      backstep: median(ours.map((s) => s.nextMs[0])),
+      others: { [name]: col((s) => s.nextMs[0]) },
       higherIsBetter: false,
     },
     {

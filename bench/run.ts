@@ -6,16 +6,20 @@ import { printRows, Row } from './common';
 import { benchDap } from './dap-bench';
 import { benchEngine } from './engine-bench';
 import { benchExpr } from './expr-bench';
+import { benchMi } from './mi-bench';
 import { benchReverse } from './reverse-bench';
 import { benchTarget } from './target-bench';
+import { benchWatch } from './watch-bench';
 
 const SUITES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   target: { title: 'Run control ([1] engine foundation)', run: () => benchTarget() },
   engine: { title: 'Source-level debugging ([2])', run: () => benchEngine() },
   expr: { title: 'Expressions ([7])', run: () => benchExpr() },
+  watch: { title: 'Watchpoints ([7])', run: () => benchWatch() },
   checkpoint: { title: 'Checkpoints ([4])', run: () => benchCheckpoints() },
   reverse: { title: 'Reverse execution ([5])', run: () => benchReverse() },
   dap: { title: 'DAP session ([3])', run: () => benchDap() },
+  mi: { title: 'GDB/MI through cdt-gdb-adapter ([6])', run: () => benchMi() },
 };
 
 async function main(): Promise<void> {

@@ -25,6 +25,8 @@ const FIXTURES = {
   types_dwarf4: { sources: ['types.c'], flags: ['-gdwarf-4', '-O0'] },
   loop_nodebug: { sources: ['loop.c'], flags: ['-O0'] },
   classes: { sources: ['classes.cpp'], flags: ['-g', '-O0'], cxx: true },
+  // MI access pseudo-children, `info line`/`info symbol`/-symbol-list-lines (test/mi-access.test.ts, test/mi-lines.test.ts).
+  access: { sources: ['access.cpp'], flags: ['-g', '-O0'], cxx: true },
   'libshape.so': { sources: ['libshape.c'], flags: ['-g', '-O0', '-shared', '-fPIC'] },
   uselib: { sources: ['uselib.c'], flags: ['-g', '-O0', '-L' + bin, '-lshape', '-ldl', '-Wl,-rpath,$ORIGIN'], after: ['libshape.so'] },
   // A second copy of libshape for dlopen (`uselib path/libshape_dl.so`): a library loaded after start-up
@@ -57,11 +59,34 @@ const FIXTURES = {
   rx_hot: { sources: ['rx_hot.c'], flags: ['-g', '-O0'] },
   rx_lines: { sources: ['rx_lines.c'], flags: ['-g', '-O0'] },
   rx_sys: { sources: ['rx_sys.c'], flags: ['-g', '-O0'] },
+  // Reverse-continue with watchpoints: silent writes, writes during single steps (test/reverse-watch.test.ts).
+  rx_watch: { sources: ['rx_watch.c'], flags: ['-g', '-O0'] },
+  // Periodic checkpoints around a blocking system call (test/reverse-periodic.test.ts).
+  rx_sleep: { sources: ['rx_sleep.c'], flags: ['-g', '-O0'] },
+  rx_block: { sources: ['rx_block.c'], flags: ['-g', '-O0'] },
   // Value rendering and expressions (test/values-*.test.ts, test/expr-*.test.ts): strings, enums, unions,
   // bit-fields, wide characters, special floats; C++ inheritance, references, static members.
   values: { sources: ['values.c'], flags: ['-g', '-O0'] },
   values_O2: { sources: ['values.c'], flags: ['-g', '-O2'] },
   values_cpp: { sources: ['values_cpp.cpp'], flags: ['-g', '-O0'], cxx: true },
+  // Known xmm0-xmm2 contents at stop_here (test/dap-registers.test.ts).
+  xmm: { sources: ['xmm.c'], flags: ['-g', '-O0'] },
+  // Watchpoints (test/watch-*.test.ts): a local going out of scope, recursion, a struct too large for the
+  // debug registers.
+  watchscope: { sources: ['watchscope.c'], flags: ['-g', '-O0'] },
+  // The cdt-gdb-adapter session (test/mi-cdt.test.ts) and the `mi` bench.
+  mi_cdt: { sources: ['mi_cdt.c'], flags: ['-g', '-O0'] },
+  // -data-list-register-values against gdb (test/mi-registers.test.ts).
+  mi_regs: { sources: ['mi_regs.c'], flags: ['-g', '-O0', '-lm'] },
+  // ymm/zmm/k registers with known values, read back after writes (test/registers-avx.test.ts).
+  avx: { sources: ['avx.c'], flags: ['-g', '-O0'] },
+  // Split DWARF (test/symbols-split*.test.ts): built in fixtures/bin (`cwd: 'bin'`) so DW_AT_dwo_name is
+  // relative to DW_AT_comp_dir, as a build does. DWARF 5 skeletons at -O0 and -O2 (loclistx, rnglistx),
+  // DWARF 4 GNU extensions, and a DWARF 4 package (.dwp, from binutils `dwp`; its .dwo files removed).
+  multi_split: { sources: ['multi_main.c', 'multi_util.c'], flags: ['-g', '-O0', '-gsplit-dwarf'], cwd: 'bin' },
+  multi_split_O2: { sources: ['multi_main.c', 'multi_util.c'], flags: ['-g', '-O2', '-gsplit-dwarf'], cwd: 'bin' },
+  multi_split_dwarf4: { sources: ['multi_main.c', 'multi_util.c'], flags: ['-gdwarf-4', '-O2', '-gsplit-dwarf'], cwd: 'bin' },
+  multi_split_dwp: { sources: ['multi_main.c', 'multi_util.c'], flags: ['-gdwarf-4', '-O2', '-gsplit-dwarf'], cwd: 'bin', dwp: true },
 };
 
 function build(name, seen = new Set()) {
@@ -75,11 +100,25 @@ function build(name, seen = new Set()) {
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) return;
   const cc = f.cxx ? process.env.CXX || 'g++' : process.env.CC || 'gcc';
   // -fdebug-prefix-map keeps DW_AT_comp_dir stable; sources are referred to by their real paths.
-  const args = [...f.flags, '-o', out, ...inputs];
+  const cwd = f.cwd === 'bin' ? bin : undefined;
+  const args = [...f.flags, '-o', cwd ? name : out, ...inputs];
   // Libraries must follow the sources for the linker.
   const libsIdx = args.findIndex((a) => a.startsWith('-L'));
   const ordered = libsIdx >= 0 ? [...args.filter((a, i) => !(a.startsWith('-L') || a.startsWith('-l') || a.startsWith('-Wl,'))), ...args.filter((a) => a.startsWith('-L') || a.startsWith('-l') || a.startsWith('-Wl,'))] : args;
-  execFileSync(cc, ordered, { stdio: 'inherit' });
+  execFileSync(cc, ordered, { stdio: 'inherit', cwd });
+  if (f.dwp) {
+    // Package the .dwo files (gcc names them <output>-<source>.dwo) and remove them: the .dwp alone.
+    const dwos = fs.readdirSync(bin).filter((x) => x.startsWith(name + '-') && x.endsWith('.dwo'));
+    try {
+      execFileSync('dwp', ['-e', name, '-o', name + '.dwp'], { stdio: 'inherit', cwd: bin });
+    } catch (e) {
+      // No binutils `dwp`: leave this fixture out (its tests report it missing) rather than fail the build.
+      console.warn(`build-fixtures: ${name}: dwp failed (${e.code || e.message}); fixture left out`);
+      fs.rmSync(out, { force: true });
+      return;
+    }
+    for (const x of dwos) fs.rmSync(path.join(bin, x), { force: true }); // a concurrent build may have removed them
+  }
 }
 
 module.exports = { FIXTURES, bin };
