@@ -1,6 +1,7 @@
 // Reverse execution (docs/reverse.md): what recording costs forward, and how fast stepping back is,
 // beside gdb's `record full` where gdb manages it. Exported for bench/run.ts.
 import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
 import { Session } from '../src/engine/session';
 import { Tracer } from '../src/target';
 import { startRecording } from '../src/target/recording-setup';
@@ -19,8 +20,10 @@ function nativeSeconds(bin: string, args: string[]): number {
 
 /** Launch to exit under the tracer, recorded (filter, vDSO patch, one checkpoint) or not. */
 async function tracedSeconds(tracer: Tracer, bin: string, args: string[], record: boolean): Promise<number> {
+  // The program's output (rx_hot prints numbers) goes to /dev/null, as the native run's does.
+  const devNull = fs.openSync('/dev/null', 'w');
   const t = process.hrtime.bigint();
-  const inf = await tracer.launch({ program: bin, args, stdio: [-1, -1, -1] });
+  const inf = await tracer.launch({ program: bin, args, stdio: [-1, devNull, devNull] }).finally(() => fs.closeSync(devNull));
   let ck: number | undefined;
   if (record) {
     await startRecording(inf);
@@ -50,6 +53,30 @@ async function reverseNextTimes(n: number, count: number): Promise<number[]> {
     await s.dispose();
   }
   return times;
+}
+
+/**
+ * A long uninterrupted run (rx_hot n iterations to the breakpoint after the loop), then one reverse-next:
+ * with periodic checkpoints every periodicMs (0: none, the search replays the run from its start).
+ */
+async function afterLongRun(n: number, periodicMs: number): Promise<{ runMs: number; backMs: number; checkpoints: number }> {
+  const s = new Session();
+  const bin = fixture('rx_hot');
+  try {
+    (s.reverseProvider as unknown as { configure(o: { periodicMs: number }): void }).configure({ periodicMs });
+    await s.loadProgram(bin);
+    await s.setBreakpoint({ location: 'rx_hot.c:14' });
+    let t = process.hrtime.bigint();
+    await s.launch({ program: bin, args: [String(n)], record: true, stdio: 'pipe' });
+    const runMs = Number(process.hrtime.bigint() - t) / 1e6;
+    const tl = (s.reverseProvider as unknown as { timeline: { trail: unknown[] } }).timeline;
+    const checkpoints = tl.trail.length;
+    t = process.hrtime.bigint();
+    await s.reverseNext();
+    return { runMs, backMs: Number(process.hrtime.bigint() - t) / 1e6, checkpoints };
+  } finally {
+    await s.dispose();
+  }
 }
 
 const TUNABLES = 'GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-EVEX';
@@ -90,6 +117,17 @@ export async function benchReverse(runs = 3): Promise<Row[]> {
   const small = await reverseNextTimes(100_000, 5);
   const big = await reverseNextTimes(5_000_000, 2);
   const gdb = hasGdb() ? gdbReverseNext(100_000) : undefined;
+  // A reverse command after a long run (2·10^8 iterations, ~0.5 s native), periodic checkpoints on and
+  // off, interleaved.
+  const long = { on: [] as number[], off: [] as number[], runOn: [] as number[], runOff: [] as number[] };
+  for (let i = 0; i < Math.max(1, Math.min(runs, 3)); i++) {
+    const a = await afterLongRun(200_000_000, 250);
+    long.on.push(a.backMs);
+    long.runOn.push(a.runMs);
+    const b = await afterLongRun(200_000_000, 0);
+    long.off.push(b.backMs);
+    long.runOff.push(b.runMs);
+  }
   void execFileSync;
   return [
     {
@@ -115,6 +153,14 @@ export async function benchReverse(runs = 3): Promise<Row[]> {
       others: { 'gdb record full': gdb },
       higherIsBetter: false,
       bars: [{ against: 'bar 50 ms', ratio: 1 }],
+    },
+    {
+      metric: 'reverse-next after a long run (rx_hot 2e8 iterations), periodic checkpoints every 250 ms',
+      unit: 'ms',
+      backstep: median(long.on),
+      others: { 'no periodic checkpoints': median(long.off), 'forward run (periodic)': median(long.runOn), 'forward run (none)': median(long.runOff) },
+      higherIsBetter: false,
+      bars: [],
     },
     {
       metric: 'step back onto the last iteration of a 5,000,000-iteration loop (first reverse-next)',

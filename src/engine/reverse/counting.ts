@@ -21,7 +21,18 @@ export interface CountPoint {
   addr: number;
   /** Count an arrival as a "match" only when this register has this value (a frame filter). */
   filter?: { reg: 'rsp' | 'rbp'; value: number };
+  /** Counted by the debugger (an int3 stop per arrival), so that each arrival can be looked at. */
+  trap?: boolean;
+  /**
+   * A state filter: an arrival matches only when every general register has this value (STATE_REGS
+   * order; with `filter` too, both must hold). Finds a moment known by its registers (a checkpoint
+   * taken where a run was interrupted) without a stop per arrival. An undefined slot matches any value.
+   */
+  state?: (bigint | undefined)[];
 }
+
+/** The registers of a state filter, in order (x86-64 register numbers for the encoding). */
+export const STATE_REGS = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 
 export interface PointCounters {
   /** Every arrival. */
@@ -35,15 +46,16 @@ export interface PointCounters {
 }
 
 export type CountResult =
-  | { kind: 'target'; point: number }
-  | { kind: 'step' }
+  | { kind: 'target'; point: number; watch?: StopEvent }
+  /** `watch`: a debug-register watch fired during the step (the tracer reads DR6 after a step). */
+  | { kind: 'step'; watch?: StopEvent }
   | { kind: 'event'; ev: StopEvent };
 
 const PAGE = 4096;
 const DATA_BASE = 64;
-const DATA_SIZE = 64;
-const CODE_SLOT = 256;
-const F = { all: 0, match: 8, lastSeq: 16, lastAll: 24, tgtAll: 32, tgtMatch: 40, filt: 48 } as const;
+const DATA_SIZE = 64 + 8 * 16;
+const CODE_SLOT = 512;
+const F = { all: 0, match: 8, lastSeq: 16, lastAll: 24, tgtAll: 32, tgtMatch: 40, filt: 48, state: 64 } as const;
 
 interface Tramp {
   page: number;
@@ -123,6 +135,33 @@ const INC = [0x48, 0xff, 0x05];
 const MOV_RAX_M = [0x48, 0x8b, 0x05];
 const MOV_M_RAX = [0x48, 0x89, 0x05];
 const CMP_RAX_M = [0x48, 0x3b, 0x05];
+
+/**
+ * Whether a counting trampoline can be patched in at addr (else arrivals there are counted by an int3: a
+ * stop per arrival). `code`: the bytes from addr (32 are enough).
+ */
+export function patchable(code: Buffer, addr: number, forbidden: Set<number>): boolean {
+  const w = planWindow(code, addr, forbidden);
+  if (typeof w === 'string') return false;
+  for (const i of w.insns) i.free();
+  return true;
+}
+
+/** Whether the instruction at the start of `code` only computes (no system call, trap or interrupt): safe to single-step ahead. */
+export function plainInstruction(code: Buffer, addr: number): boolean {
+  const d = new Decoder(64, code, DecoderOptions.None);
+  d.ip = BigInt(addr);
+  try {
+    if (!d.canDecode) return false;
+    const i = d.decode();
+    const fc = i.flowControl;
+    const ok = i.code !== Code.INVALID && i.code !== Code.Syscall && fc !== FlowControl.Interrupt && fc !== FlowControl.Exception && fc !== FlowControl.XbeginXabortXend && !i.hasRepPrefix && !i.hasRepePrefix && !i.hasRepnePrefix;
+    i.free();
+    return ok;
+  } finally {
+    d.free();
+  }
+}
 
 /** Why a point cannot be patched, or its instructions and window length. */
 function planWindow(code: Buffer, addr: number, forbidden: Set<number>): { insns: Instruction[]; len: number } | string {
@@ -205,6 +244,18 @@ export class CountingRun {
     this.st = points.map((p) => ({ p, js: { all: 0, match: 0, lastSeq: 0, lastAll: 0 }, tgtAll: 0, tgtMatch: 0 }));
   }
 
+  /** Watched ranges (a search for writes): compared around the single steps cont() makes itself. */
+  watchRanges: { addr: number; size: number }[] | undefined;
+
+  private watchSnapshot(): Buffer[] | undefined {
+    if (!this.watchRanges) return undefined;
+    try {
+      return this.watchRanges.map((r) => this.inf.readMemorySync(r.addr, r.size));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Points that are counted inside the program (the others trap). */
   get trampolined(): number {
     return this.st.filter((s) => s.tramp).length;
@@ -230,6 +281,7 @@ export class CountingRun {
       for (const s of this.st) {
         if (seen.has(s.p.addr)) continue;
         seen.add(s.p.addr);
+        if (this.st.some((x) => x.p.addr === s.p.addr && x.p.trap)) continue;
         let code: Buffer;
         try {
           code = this.inf.readMemorySync(s.p.addr, 32);
@@ -291,11 +343,21 @@ export class CountingRun {
     const trapAll = a.here;
     a.raw(0xcc);
     a.label(j1);
-    let jOut: number | undefined;
+    const jOuts: number[] = [];
     if (s.p.filter) {
       a.ripRel(MOV_RAX_M, data + F.filt);
       a.raw(0x48, 0x39, s.p.filter.reg === 'rbp' ? 0xe8 : 0xe0); // cmp rax, rbp|rsp
-      jOut = a.jne();
+      jOuts.push(a.jne());
+    }
+    if (s.p.state) {
+      // rax as the program had it (saved on the stack), then every other register against its value
+      // (rsp's is stored minus the 0x90 this code moved it by).
+      a.raw(0x48, 0x8b, 0x04, 0x24); // mov rax, [rsp]
+      STATE_REGS.forEach((_, r) => {
+        if (s.p.state![r] === undefined) return; // any value
+        a.ripRel([0x48 | (r >= 8 ? 4 : 0), 0x3b, ((r & 7) << 3) | 5], data + F.state + 8 * r); // cmp r64, [rip+disp]
+        jOuts.push(a.jne());
+      });
     }
     a.ripRel(INC, data + F.match);
     a.ripRel(INC, seq);
@@ -309,7 +371,7 @@ export class CountingRun {
     const trapMatch = a.here;
     a.raw(0xcc);
     a.label(j2);
-    if (jOut !== undefined) a.label(jOut);
+    for (const j of jOuts) a.label(j);
     a.raw(0x58, 0x9d); // pop rax; popfq
     a.raw(0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00); // lea rsp,[rsp+0x80]
     // The original instructions, moved; then back after the window.
@@ -350,6 +412,9 @@ export class CountingRun {
     this.inf.writeMemorySync(code, bytes);
     const zero = Buffer.alloc(DATA_SIZE);
     if (s.p.filter) zero.writeBigUInt64LE(BigInt.asUintN(64, BigInt(s.p.filter.value - (s.p.filter.reg === 'rsp' ? 0x90 : 0))), F.filt);
+    s.p.state?.forEach((v, r) => {
+      if (v !== undefined) zero.writeBigUInt64LE(BigInt.asUintN(64, STATE_REGS[r] === 'rsp' ? v - 0x90n : v), F.state + 8 * r);
+    });
     this.inf.writeMemorySync(data, zero);
     const original = this.inf.readMemorySync(s.p.addr, plan.len);
     const patch = Buffer.alloc(plan.len, 0xcc);
@@ -426,6 +491,10 @@ export class CountingRun {
         }
         match = regs[s.p.filter.reg] === s.p.filter.value;
       }
+      if (match && s.p.state) {
+        const r = await this.inf.getRegisters();
+        match = STATE_REGS.every((n, k) => s.p.state![k] === undefined || r.get(n) === BigInt.asUintN(64, s.p.state![k]!));
+      }
       if (!match || hit !== undefined) continue;
       s.js.match++;
       s.js.lastSeq = this.nextSeq();
@@ -449,14 +518,22 @@ export class CountingRun {
   }
 
   private async install(): Promise<void> {
-    if (this.installed) return;
-    for (const s of this.st) if (s.tramp) await this.inf.writeMemory(s.p.addr, s.tramp.patch);
+    if (!this.installed) {
+      for (const s of this.st) if (s.tramp) await this.inf.writeMemory(s.p.addr, s.tramp.patch);
+      this.installed = true;
+    }
     for (const a of this.trapAt.keys()) {
       if (this.insertedBps.has(a)) continue;
-      await this.inf.setBreakpoint(a, { hardware: false });
+      try {
+        await this.inf.setBreakpoint(a, { hardware: false });
+      } catch (e) {
+        // Not mapped yet (a library the program loads later, e.g. a point named after its load): no
+        // arrival there can happen before; inserted at a later cont, once it is.
+        if (/Cannot access memory/.test((e as Error).message)) continue;
+        throw e;
+      }
       this.insertedBps.add(a);
     }
-    this.installed = true;
   }
 
   private async uninstallPatches(): Promise<void> {
@@ -482,10 +559,17 @@ export class CountingRun {
   async cont(stopAt: Set<number> = new Set()): Promise<CountResult> {
     // Leave any patch window first, one instruction at a time (these steps count arrivals too).
     for (;;) {
-      const pc = (await this.inf.getRegisters()).pc;
-      if (!this.inWindow(pc)) break;
+      const regs = await this.inf.getRegisters();
+      if (!this.inWindow(regs.pc)) break;
+      const before = this.watchSnapshot();
       const r = await this.step();
       if (r.kind !== 'step') return r;
+      // A single step hides a debug-register trap: a watched value it changed is a trigger.
+      const after = this.watchSnapshot();
+      if (before && after && after.some((b, i) => !b.equals(before[i]))) {
+        const pc = (await this.inf.getRegisters()).pc;
+        return { kind: 'event', ev: { kind: 'watchpoint', pid: this.inf.pid, tid: this.inf.pid, pc, dr6: 0xf, threads: [] } };
+      }
     }
     await this.install();
     for (;;) {
@@ -531,12 +615,16 @@ export class CountingRun {
   /** One instruction, patches out; an arrival at a point is counted (unless count is false). */
   async step(count = true): Promise<CountResult> {
     await this.uninstallPatches();
-    const ev = await this.inf.step();
-    if (ev.kind !== 'step' && ev.kind !== 'breakpoint') return { kind: 'event', ev };
-    if (!count) return { kind: 'step' };
-    const hit = await this.arrive(ev.pc, () => true);
-    if (hit !== undefined) return { kind: 'target', point: hit };
-    return { kind: 'step' };
+    // One step through stepRange: the tracer reads DR6 after it when a watch slot is armed (a plain step
+    // reports a watch that fired during it as an ordinary step).
+    const ev = (await this.inf.stepRange(0, 0, { maxSteps: 1 })).event;
+    // A watch that fired during the step still ends it at the next instruction (an arrival there).
+    const watch = ev.kind === 'watchpoint' ? ev : undefined;
+    if (ev.kind !== 'step' && ev.kind !== 'breakpoint' && !watch) return { kind: 'event', ev };
+    if (!count) return { kind: 'step', watch };
+    const hit = await this.arrive((ev as { pc: number }).pc, () => true);
+    if (hit !== undefined) return { kind: 'target', point: hit, watch };
+    return { kind: 'step', watch };
   }
 
   private trampolineTrap(pc: number): { point: number; on: 'all' | 'match' } | undefined {

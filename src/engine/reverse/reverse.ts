@@ -14,11 +14,16 @@ import { Decoder, DecoderOptions, FlowControl } from 'iced-x86';
 import type { StopInfo, StepOptions, RunOptions, StopReason } from '../api';
 import { EngineError } from '../api';
 import type { LoadedModule } from '../modules';
+import { hiddenAtEntry } from '../frames';
+import { callSite, inlineChain } from '../symbolize';
 import type { ReverseProvider, Session } from '../session';
 import { CountPoint, PointCounters } from './counting';
-import { Hop, Position, ReverseError, Timeline } from './timeline';
+import { ArrivalHook, Hop, Position, ReverseError, SearchWatch, Timeline, WatchSlot } from './timeline';
+import type { PointCounters as Counters } from './counting';
 
 const DW_RSP = 7;
+/** reverse-step counts the line starts of another module only up to this many (see calleeEntries). */
+const CALLEE_ENTRY_LIMIT = 5000;
 const DW_RBP = 6;
 
 /** A line-table entry start in a function, with what a frame filter needs. */
@@ -38,6 +43,15 @@ interface LineRange {
   /** The first instruction is a conditional branch: its fall-through, whose arrival right after one at
    *  start tells a visit that went on into the range. */
   fall?: number;
+  /** A statement entry (is_stmt); gdb makes a non-statement entry a step range without stopping at its start. */
+  stmt: boolean;
+  /** Inside an inlined call made from the frame (not at its entry): gdb steps through it (`next`). */
+  inInline?: boolean;
+  /** The entry of an inlined call from the frame (gdb hides the inlined frame there): its call line. */
+  inlineCallLine?: number;
+  /** When stepping from inside an inlined call: a range of that call (inCur), or its entry (curEntry). */
+  inCur?: boolean;
+  curEntry?: boolean;
 }
 
 interface FrameRef {
@@ -50,9 +64,18 @@ interface FrameRef {
 
 type Found = { pos: Position; point: number; seq: number };
 
+/** A breakpoint reverse-continue must look at each arrival of (a condition, an ignore count). */
+interface CondBp {
+  id: number;
+  condition?: string;
+  ignore: number;
+}
+
 export interface ReverseOptions {
   maxCheckpoints?: number;
   memoryBudgetKb?: number;
+  /** A periodic checkpoint every this many ms of a long forward run (default 250; 0: none). */
+  periodicMs?: number;
 }
 
 export class ReverseEngine implements ReverseProvider {
@@ -61,8 +84,13 @@ export class ReverseEngine implements ReverseProvider {
 
   constructor(
     private readonly session: Session,
-    private readonly opts: ReverseOptions = {},
+    private opts: ReverseOptions = {},
   ) {}
+
+  /** Options for the next recording (startRecording / launch with record). */
+  configure(opts: ReverseOptions): void {
+    this.opts = { ...this.opts, ...opts };
+  }
 
   /** gdb `record full`: starts recording the stopped program (its history begins here). */
   async startRecording(): Promise<void> {
@@ -71,7 +99,7 @@ export class ReverseEngine implements ReverseProvider {
     const tracer = this.session.tracerInstance;
     if (!raw || !tracer || raw.state !== 'stopped') throw new EngineError('The program is not being run.', 'not-running');
     try {
-      this.timeline = await Timeline.start(tracer, raw, { ...this.opts, jumpTargets: (addrs) => this.jumpTargets(addrs) });
+      this.timeline = await Timeline.start(tracer, raw, { ...this.opts, jumpTargets: (addrs) => this.jumpTargets(addrs), volatileMemory: (inf) => this.rseqArea(inf) });
     } catch (e) {
       throw new EngineError((e as Error).message, 'unsupported');
     }
@@ -81,6 +109,25 @@ export class ReverseEngine implements ReverseProvider {
       this.session.on('stopped', () => this.timeline?.noteUserStop());
       this.session.on('exited', () => void this.stopRecording());
     }
+  }
+
+  /**
+   * The thread's rseq area (glibc 2.35+: at fs_base + __rseq_offset, 32 bytes), where the kernel writes
+   * the cpu the thread runs on: two copies of one moment differ there.
+   */
+  private async rseqArea(inf: { getRegisters(): Promise<{ get(n: 'fs_base'): bigint }>; readMemorySync(a: number, n: number): Buffer }): Promise<{ addr: number; len: number }[]> {
+    for (const mod of this.session.moduleTable?.modules ?? []) {
+      const sym = mod.obj.elfSymbol('__rseq_offset');
+      if (!sym || !sym.value) continue;
+      try {
+        const off = inf.readMemorySync(sym.value + mod.bias, 8).readBigInt64LE(0);
+        const fs = (await inf.getRegisters()).get('fs_base');
+        return [{ addr: Number(fs + off), len: 32 }];
+      } catch {
+        return [];
+      }
+    }
+    return [];
   }
 
   /** gdb `record stop`: history is dropped; the program goes on where it is (the present). */
@@ -110,7 +157,7 @@ export class ReverseEngine implements ReverseProvider {
   reverseStepInstruction(opts: StepOptions & { over?: boolean } = {}): Promise<StopInfo> {
     return this.command(opts.count ?? 1, async (tl) => {
       let p = await tl.position();
-      if (!p.hops.length && p.ckpt > 0) p = { ckpt: p.ckpt - 1, hops: tl.segmentHops(p.ckpt - 1) };
+      if (!p.hops.length && p.ckpt > 0) p = { ckpt: p.ckpt - 1, hops: await tl.segment(p.ckpt - 1) };
       const last = p.hops[p.hops.length - 1];
       if (last && last.kind === 'steps' && last.n >= 1) {
         const hops = p.hops.slice(0, -1);
@@ -142,7 +189,7 @@ export class ReverseEngine implements ReverseProvider {
 
   /** Reverse-continue with a write watchpoint on [addr, addr+len): the last write before now. */
   reverseToLastWrite(addr: number, len: 1 | 2 | 4 | 8): Promise<StopInfo> {
-    return this.command(1, (tl) => this.lastWrite(tl, addr, len));
+    return this.command(1, async (tl) => this.writeBack(tl, await tl.position(), new Map(), [{ addr, size: len }], false));
   }
 
   private async command(count: number, one: (tl: Timeline) => Promise<StopReason | { reason: StopReason; bps?: number[] }>): Promise<StopInfo> {
@@ -170,7 +217,7 @@ export class ReverseEngine implements ReverseProvider {
   // Symbols
 
   /** Line-table entry starts (is_stmt) of the function holding pc, and its bounds. */
-  private entriesOf(mod: LoadedModule, pc: number): { entries: Entry[]; start: number; end: number } | undefined {
+  private entriesOf(mod: LoadedModule, pc: number, withNonStmt = false): { entries: (Entry & { stmt: boolean })[]; start: number; end: number } | undefined {
     const sym = mod.obj.symbols;
     if (!sym.hasDebugInfo) return undefined;
     const link = pc - mod.bias;
@@ -181,13 +228,23 @@ export class ReverseEngine implements ReverseProvider {
     if (!table) return undefined;
     const lo = fn.lowPc;
     const hi = fn.highPc;
-    const byAddr = new Map<number, Entry>();
+    const byAddr = new Map<number, Entry & { stmt: boolean }>();
     table.entries.forEach((list, file) => {
       for (const e of list) {
         if (e.address < lo || e.address >= hi || e.line === 0 || !e.isStmt) continue;
-        if (!byAddr.has(e.address)) byAddr.set(e.address, { addr: e.address + mod.bias, line: e.line, file });
+        if (!byAddr.has(e.address)) byAddr.set(e.address, { addr: e.address + mod.bias, line: e.line, file, stmt: true });
       }
     });
+    if (withNonStmt) {
+      // Addresses with only non-statement entries: gdb's find_pc_line takes the last one there.
+      table.entries.forEach((list, file) => {
+        for (const e of list) {
+          if (e.address < lo || e.address >= hi || e.line === 0 || e.isStmt) continue;
+          const had = byAddr.get(e.address);
+          if (!had || !had.stmt) byAddr.set(e.address, { addr: e.address + mod.bias, line: e.line, file, stmt: false });
+        }
+      });
+    }
     const entries = [...byAddr.values()].sort((a, b) => a.addr - b.addr);
     return { entries, start: lo + mod.bias, end: hi + mod.bias };
   }
@@ -205,6 +262,28 @@ export class ReverseEngine implements ReverseProvider {
     }
     return out;
   }
+
+  /**
+   * reverse-step's callee line starts: every function with line info in the frame's module and in the
+   * other loaded modules with line info (a shared library's function that returned is stepped into, as
+   * gdb does), except modules with more than CALLEE_ENTRY_LIMIT of them (a libc with debug info: counting
+   * that many addresses would cost more than it is worth; its functions are stepped over).
+   */
+  private calleeEntries(mod: LoadedModule, except: { start: number; end: number }): Entry[] {
+    const out = this.allEntries(mod, except);
+    for (const m of this.session.moduleTable?.modules ?? []) {
+      if (m === mod || !m.obj.symbols.hasDebugInfo) continue;
+      let list = this.calleeCache.get(m);
+      if (!list) {
+        list = this.allEntries(m, { start: 0, end: 0 });
+        this.calleeCache.set(m, list);
+      }
+      if (list.length <= CALLEE_ENTRY_LIMIT) out.push(...list);
+    }
+    return out;
+  }
+
+  private readonly calleeCache = new WeakMap<LoadedModule, Entry[]>();
 
   /** The frame filter at addr for a frame whose CFA is cfa: rsp or rbp value, from the CFI. */
   private filterAt(mod: LoadedModule, addr: number, cfa: number): CountPoint['filter'] {
@@ -310,7 +389,7 @@ export class ReverseEngine implements ReverseProvider {
     let endsAtPos = true;
     if (!hops.length && ckpt > 0) {
       ckpt--;
-      hops = tl.segmentHops(ckpt);
+      hops = await tl.segment(ckpt);
     }
     for (;;) {
       const inf = await tl.spawnAt(ckpt);
@@ -319,20 +398,7 @@ export class ReverseEngine implements ReverseProvider {
       try {
         const r = await tl.runCounting(inf, hops, points, forbidden, !endsAtPos);
         verdict = decide(r.end.slice(0, points.length), r.startSeq);
-        if (typeof verdict === 'object') {
-          const c = r.end[verdict.point];
-          // Which hop the arrival fell in, and its count from that hop's start.
-          let k = hops.length - 1;
-          while (k > 0 && r.startSeq[k] >= c.lastSeq) k--;
-          const stepAt = r.stepSeqs.get(c.lastSeq);
-          let newHops: Hop[];
-          if (stepAt) newHops = [...hops.slice(0, stepAt.hop), { kind: 'steps', n: stepAt.step }];
-          else {
-            const base = hops.length ? r.starts[k][verdict.point].all : 0;
-            newHops = [...hops.slice(0, hops.length ? k : 0), { kind: 'at', addr: points[verdict.point].addr, n: c.lastAll - base }];
-          }
-          found = { pos: { ckpt, hops: newHops }, point: verdict.point, seq: c.lastSeq };
-        }
+        if (typeof verdict === 'object') found = nameArrival(ckpt, hops, points, r, verdict.point);
         await r.run.dispose().catch(() => undefined);
       } finally {
         await inf.kill().catch(() => undefined);
@@ -344,7 +410,7 @@ export class ReverseEngine implements ReverseProvider {
         throw new ReverseError('Reverse execution cannot go back across the point where the program was interrupted (its position in time is not known exactly).');
       }
       ckpt--;
-      hops = tl.segmentHops(ckpt);
+      hops = await tl.segment(ckpt);
     }
   }
 
@@ -360,22 +426,77 @@ export class ReverseEngine implements ReverseProvider {
    * the branch targets that land in the middle of a range (a loop condition placed after the body).
    */
   private rangesOf(mod: LoadedModule, pc: number): { ranges: LineRange[]; mids: { addr: number; range: number }[]; start: number; end: number } | undefined {
-    const info = this.entriesOf(mod, pc);
+    const info = this.entriesOf(mod, pc, true);
     if (!info || !info.entries.length) return undefined;
     const ranges: LineRange[] = info.entries.map((e, i) => ({
       start: e.addr,
       end: i + 1 < info.entries.length ? info.entries[i + 1].addr : info.end,
       line: e.line * 1000 + e.file,
       single: false,
+      stmt: e.stmt,
     }));
     for (const r of ranges) Object.assign(r, this.firstInstruction(r.start, r.end));
+    // Inlined calls made from the function (when pc is in the function itself, not in an inlined call).
+    const sym = mod.obj.symbols;
+    const chainAt = (a: number) => inlineChain(sym, a - mod.bias);
+    const here = chainAt(pc);
+    const hereHidden = hiddenAtEntry(here, pc - mod.bias, {});
+    // The innermost inlined call pc is visibly in (stepping from inside it), if any.
+    const cur = hereHidden < here.length ? here[hereHidden] : undefined;
+    for (const r of ranges) {
+      const chain = chainAt(r.start);
+      if (!chain.length) continue;
+      const hidden = hiddenAtEntry(chain, r.start - mod.bias, {});
+      const ci = cur ? chain.indexOf(cur) : -1;
+      if (ci >= 0) {
+        // In the call being stepped: its own ranges are the frame's; its entry is where the walk leaves
+        // it for the function; calls inlined in it are stepped through.
+        if (hidden > ci) r.curEntry = true;
+        else if (hidden === ci) r.inCur = true;
+        else r.inInline = true;
+        continue;
+      }
+      if (hidden < chain.length) r.inInline = true;
+      else r.inlineCallLine = callSite(sym, chain[hidden - 1]).line ?? 0;
+    }
     const targets = this.jumpTargets([info.start]);
     const mids: { addr: number; range: number }[] = [];
     for (const t of targets) {
       const ri = ranges.findIndex((r) => t > r.start && t < r.end);
-      if (ri >= 0) mids.push({ addr: t, range: ri });
+      if (ri >= 0 && !ranges[ri].inInline) mids.push({ addr: t, range: ri });
     }
     return { ranges, mids, start: info.start, end: info.end };
+  }
+
+  /**
+   * The instructions through which flow leaves the inlined calls among `ranges` (inInline): the last one
+   * of a stretch that falls through out of it, and jumps to outside it.
+   */
+  private inlineExits(ranges: LineRange[]): number[] {
+    const inside = (a: number) => ranges.some((r) => r.inInline && a >= r.start && a < r.end);
+    const out: number[] = [];
+    for (const r of ranges) {
+      if (!r.inInline) continue;
+      let code: Buffer;
+      try {
+        code = this.session.inferior!.readMemorySync(r.start, r.end - r.start);
+      } catch {
+        continue;
+      }
+      const d = new Decoder(64, code, DecoderOptions.None);
+      d.ip = BigInt(r.start);
+      while (d.canDecode) {
+        const i = d.decode();
+        const next = Number(i.nextIP);
+        const fc = i.flowControl;
+        const t = Number(i.nearBranchTarget);
+        if (next >= r.end && !inside(next) && fc !== FlowControl.UnconditionalBranch && fc !== FlowControl.Return) out.push(Number(i.ip));
+        else if ((fc === FlowControl.ConditionalBranch || fc === FlowControl.UnconditionalBranch) && t && !inside(t)) out.push(Number(i.ip));
+        i.free();
+      }
+      d.free();
+    }
+    return out;
   }
 
   /** How flow entering [start, end) at start goes on after the first instruction (LineRange). */
@@ -408,7 +529,7 @@ export class ReverseEngine implements ReverseProvider {
     mod: LoadedModule,
     cfa: number,
     points: CountPoint[],
-    kinds: ({ kind: 'start' | 'mid' | 'fall'; range: number } | { kind: 'entry'; range?: number } | { kind: 'callee'; line: number })[],
+    kinds: ({ kind: 'start' | 'mid' | 'fall'; range: number } | { kind: 'entry'; range?: number } | { kind: 'callee'; line: number } | { kind: 'inlExit' })[],
     entryAt?: number,
   ): Map<number, number> {
     info.ranges.forEach((r, i) => {
@@ -455,9 +576,25 @@ export class ReverseEngine implements ReverseProvider {
    * one instruction at a time (gdb 13 has no "same line" merging beyond its line table's).
    * Returns true to stop at the arrival.
    */
-  private walkStep(ranges: LineRange[], st: { R: number; L: number }, k: { kind: 'start' | 'mid' | 'fall'; range: number }, single: boolean): boolean {
+  private walkStep(ranges: LineRange[], st: { R: number; L: number; out?: boolean }, k: { kind: 'start' | 'mid' | 'fall'; range: number }, single: boolean, into = false): boolean {
     if (k.kind === 'fall') return false; // only tells how a visit went on (visitSingle)
     const r = ranges[k.range];
+    if (k.kind === 'start' && k.range === st.R && !(into && r.curEntry)) return true;
+    // Back at the entry of the inlined call being stepped from: the frame becomes the function's. gdb's
+    // `step` (whose step range requires the same frame) does not stop at the start of its range there;
+    // the entry's line becomes the current one unless it is another statement line (a stop).
+    if (k.kind === 'start' && r.curEntry && !st.out) {
+      st.out = true;
+      if (into) {
+        if (r.line !== st.L && r.stmt && k.range !== st.R) return true;
+        st.R = k.range;
+        st.L = r.line;
+        return false;
+      }
+    }
+    // Inside an inlined call from the frame: gdb's "stepping through inlined function" (`next` goes on;
+    // `step` stopped already where the walk came into it, see lineBack's inline exits).
+    if (r.inInline || (st.out && r.inCur)) return false;
     if (k.kind === 'mid') {
       if (k.range !== st.R) {
         st.R = k.range;
@@ -465,8 +602,19 @@ export class ReverseEngine implements ReverseProvider {
       }
       return false;
     }
-    if (k.range === st.R) return true;
-    if (!single || r.line !== st.L) return true;
+    // At the entry of an inlined call (gdb's "calls to inlined functions, part one"): `step` stops,
+    // `next` stops when the call is on another line than the one stepped from.
+    if (r.inlineCallLine !== undefined) {
+      if (into || r.inlineCallLine !== Math.floor(st.L / 1000)) return true;
+      return false;
+    }
+    if (!single) return true;
+    if (r.line !== st.L) {
+      if (r.stmt) return true;
+      // Not a statement: it becomes the step range, the line stepped from stays (gdb's refresh_step_info).
+      st.R = k.range;
+      return false;
+    }
     st.R = k.range;
     return false;
   }
@@ -482,7 +630,7 @@ export class ReverseEngine implements ReverseProvider {
     if (!f) return this.stepBackOneInstruction(tl, pos);
     const info = this.rangesOf(f.mod, f.pc);
     if (!info) return this.stepBackOneInstruction(tl, pos);
-    type Kind = { kind: 'start' | 'mid' | 'fall'; range: number } | { kind: 'callee'; line: number } | { kind: 'entry'; range?: number };
+    type Kind = { kind: 'start' | 'mid' | 'fall'; range: number } | { kind: 'callee'; line: number } | { kind: 'entry'; range?: number } | { kind: 'inlExit' };
     const points: CountPoint[] = [];
     const kinds: Kind[] = [];
     const fallOf = this.rangePoints(info, f.mod, f.cfa, points, kinds, info.start);
@@ -495,13 +643,24 @@ export class ReverseEngine implements ReverseProvider {
       entryIdx = points.length - 1;
     }
     if (into) {
-      for (const e of this.allEntries(f.mod, info)) {
+      // Where a walk back comes into an inlined call from the frame: the last instruction it ran (one
+      // falling through out of the call, or a jump out of it). gdb's `step` stops there ("stepped into
+      // an inlined function", part two).
+      for (const x of this.inlineExits(info.ranges)) {
+        if (points.some((p) => p.addr === x)) continue;
+        points.push({ addr: x, filter: this.filterAt(f.mod, x, f.cfa) });
+        kinds.push({ kind: 'inlExit' });
+      }
+      for (const e of this.calleeEntries(f.mod, info)) {
         if (points.some((p) => p.addr === e.addr)) continue;
         points.push({ addr: e.addr });
         kinds.push({ kind: 'callee', line: e.line });
       }
     }
     const pRange = info.ranges.findIndex((r) => f.pc >= r.start && f.pc < r.end);
+    // At the entry of an inlined call (its frame hidden), the line stepped from is the call's.
+    const callLine = pRange >= 0 && info.ranges[pRange].start === f.pc ? info.ranges[pRange].inlineCallLine : undefined;
+    const L0 = pRange < 0 ? -1 : callLine !== undefined ? callLine * 1000 + (info.ranges[pRange].line % 1000) : info.ranges[pRange].line;
     const forbidden = this.jumpTargets([info.start]);
     // Whether the entry arrival found is a stop there (a one-instruction first range of another line).
     let entryStops = false;
@@ -512,10 +671,11 @@ export class ReverseEngine implements ReverseProvider {
         .map((x, i) => ({ i, seq: x.lastSeq }))
         .filter((x) => x.seq > 0 && x.seq >= entrySeq)
         .sort((a, b) => b.seq - a.seq);
-      const st = { R: pRange, L: pRange >= 0 ? info.ranges[pRange].line : -1 };
+      const st = { R: pRange, L: L0 };
       entryStops = false;
       for (const x of ranked) {
         const k = kinds[x.i];
+        if (k.kind === 'inlExit') return { point: x.i };
         if (k.kind === 'callee') {
           if (x.seq > entrySeq) return { point: x.i }; // reverse-step: into the function that returned
           continue;
@@ -523,11 +683,11 @@ export class ReverseEngine implements ReverseProvider {
         if (k.kind === 'entry') {
           // At the function's entry as the start of the step range gdb keeps going, to the caller.
           const r = k.range !== undefined ? info.ranges[k.range] : undefined;
-          entryStops = !!r && k.range !== st.R && this.visitSingle(info.ranges, k.range!, x.seq, c, fallOf) && r.line !== st.L;
+          entryStops = !!r && k.range !== st.R && this.visitSingle(info.ranges, k.range!, x.seq, c, fallOf) && r.line !== st.L && r.stmt;
           lineAtEntry = r && k.range !== st.R ? r.line : st.L;
           return { point: x.i };
         }
-        if (this.walkStep(info.ranges, st, k, this.visitSingle(info.ranges, k.range, x.seq, c, fallOf))) return { point: x.i };
+        if (this.walkStep(info.ranges, st, k, this.visitSingle(info.ranges, k.range, x.seq, c, fallOf), into)) return { point: x.i };
       }
       lineAtEntry = st.L;
       return entrySeq > 0 ? { point: entryIdx } : 'earlier';
@@ -618,20 +778,38 @@ export class ReverseEngine implements ReverseProvider {
     return undefined;
   }
 
-  /** reverse-continue: the most recent earlier hit of a user breakpoint. */
+  /**
+   * reverse-continue: the most recent earlier stop of a user breakpoint (its condition true, its ignore
+   * count used up, as gdb's record full) or of a watchpoint (a write that changed the value).
+   */
   private async continueBack(tl: Timeline): Promise<StopReason | { reason: StopReason; bps: number[] }> {
     const pos = await tl.position();
     const bps = this.session.breakpoints().filter((b) => b.enabled);
-    const addrs = new Map<number, number[]>();
+    const plain = new Map<number, number[]>();
+    const cond = new Map<number, CondBp[]>();
     for (const b of bps) {
       for (const l of b.locations) {
         if (!l.enabled) continue;
-        const ids = addrs.get(l.address) ?? [];
-        ids.push(b.id);
-        addrs.set(l.address, ids);
+        if (b.condition || b.ignoreCount > 0) {
+          const list = cond.get(l.address) ?? [];
+          list.push({ id: b.id, condition: b.condition, ignore: b.ignoreCount });
+          cond.set(l.address, list);
+        } else {
+          const ids = plain.get(l.address) ?? [];
+          ids.push(b.id);
+          plain.set(l.address, ids);
+        }
       }
     }
-    const list = [...addrs.keys()];
+    // An address with an unconditional breakpoint stops at every arrival anyway.
+    for (const a of plain.keys()) cond.delete(a);
+    // Watchpoints (gdb's record-full reverse-continue stops at the most recent earlier write that
+    // changed a watched value; a read watch does not stop when going back).
+    const watches = this.session.watchpoints().filter((w) => w.access !== 'read' && (w as { enabled?: boolean }).enabled !== false);
+    if (watches.length || cond.size) {
+      return this.writeBack(tl, pos, plain, watches.map((w) => ({ addr: w.address, size: w.size })), true, cond);
+    }
+    const list = [...plain.keys()];
     if (!list.length) return this.noHistory(tl);
     const points: CountPoint[] = list.map((addr) => ({ addr }));
     const found = await this.scanBack(tl, pos, points, new Set(), (c) => {
@@ -643,7 +821,7 @@ export class ReverseEngine implements ReverseProvider {
     });
     if (!found) return this.noHistory(tl);
     await tl.materialize(found.pos);
-    return { reason: 'breakpoint', bps: addrs.get(list[found.point]) ?? [] };
+    return { reason: 'breakpoint', bps: plain.get(list[found.point]) ?? [] };
   }
 
   /**
@@ -698,88 +876,282 @@ export class ReverseEngine implements ReverseProvider {
     return 'step';
   }
 
-  /** The last write to [addr, addr+len) before now (a hardware write watchpoint during the replay). */
-  private async lastWrite(tl: Timeline, addr: number, len: 1 | 2 | 4 | 8): Promise<StopReason> {
-    const start = await tl.position();
-    let pos = start;
+  /**
+   * reverse-continue with watched data: the most recent earlier stop among the breakpoint hits (`bps`:
+   * address -> breakpoint ids) and the writes to `ranges` (with `changedOnly`, only writes that changed
+   * a value, as gdb's watchpoints). A write stops at its writing instruction with the state before it
+   * (as gdb shows a watchpoint when going back). Segments are searched from the newest, each by a replay
+   * with the user's breakpoint addresses counted and the ranges' debug registers armed.
+   */
+  private async writeBack(
+    tl: Timeline,
+    pos: Position,
+    bps: Map<number, number[]>,
+    ranges: { addr: number; size: number }[],
+    changedOnly: boolean,
+    cond: Map<number, CondBp[]> = new Map(),
+  ): Promise<StopReason | { reason: StopReason; bps: number[] }> {
+    const slots: WatchSlot[] = ranges.flatMap((r) => watchSlots(r.addr, r.size)).map((x) => ({ ...x, kind: 'write' as const }));
+    if (slots.length > 4) throw new ReverseError(`Hardware watchpoints used exceeds limit (x86 has 4 debug registers; going back over these watchpoints needs ${slots.length}).`);
+    const list = [...bps.keys()];
+    const points: CountPoint[] = list.map((addr) => ({ addr }));
+    // Conditional breakpoints, and those with an ignore count: every arrival is looked at (a trap).
+    const condAddrs = [...cond.keys()];
+    const condIdx = new Set<number>();
+    for (const a of condAddrs) {
+      condIdx.add(points.length);
+      points.push({ addr: a, trap: true });
+    }
+    const ignoreLeft = new Map<number, number>();
+    for (const l of cond.values()) for (const b of l) ignoreLeft.set(b.id, b.ignore);
+    let ckpt = pos.ckpt;
+    let hops = pos.hops;
+    let endsAtPos = true;
+    if (!hops.length && ckpt > 0) {
+      ckpt--;
+      hops = await tl.segment(ckpt);
+    }
     for (;;) {
-      const inf = await tl.spawnAt(pos.ckpt);
-      let result: Position | undefined;
+      const inf = await tl.spawnAt(ckpt);
+      let bpFound: Found | undefined;
+      let bpIds: number[] = [];
+      const last: { trig?: { hop: number; nth?: number; step?: number; seqBefore: number } } = {};
+      // Arrivals at conditional breakpoints where a condition held, oldest first.
+      const cands: { seq: number; hops: Hop[]; ids: number[] }[] = [];
       try {
-        // Triggers per hop: run each hop with the watchpoint armed, counting triggers.
-        await inf.setWatchpoint(addr, len, 'write');
-        const hops = pos.hops;
-        let last: { hop: number; nth: number } | undefined;
-        const { CountingRun } = await import('./counting');
-        const points: CountPoint[] = [];
-        for (const h of hops) if (h.kind === 'at' && !points.some((p) => p.addr === h.addr)) points.push({ addr: h.addr });
-        const run = await CountingRun.create(inf, points, new Set(), { noTrampolines: false });
-        for (let k = 0; k < hops.length; k++) {
-          const h = hops[k];
-          let nth = 0;
-          if (h.kind === 'at') {
-            const pi = points.findIndex((p) => p.addr === h.addr);
-            const c = run.counters();
-            await run.setTarget(pi, c[pi].all + h.n, 'all');
-            for (;;) {
-              const r = await run.cont();
-              if (r.kind === 'target') break;
-              if (r.kind === 'event' && r.ev.kind === 'watchpoint') {
-                nth++;
-                last = { hop: k, nth };
-                continue;
-              }
-              throw new ReverseError('Replay diverged while looking for the last write.');
+        const read = () => ranges.map((r) => inf.readMemorySync(r.addr, r.size));
+        let prev = read();
+        const watch: SearchWatch = {
+          slots,
+          bytes: ranges,
+          onTrigger: (t) => {
+            if (changedOnly) {
+              const now = read();
+              const changed = now.some((b, i) => !b.equals(prev[i]));
+              prev = now;
+              if (!changed) return;
             }
-            await run.setTarget(pi, 0, 'all');
-          } else if (h.kind === 'steps') {
-            for (let s = 0; s < h.n; s++) {
-              const r = await run.step();
-              if (r.kind === 'event' && r.ev.kind === 'watchpoint') {
-                // A write by this very step: name it as "steps up to here".
-                last = { hop: k, nth: -(s + 1) };
-              }
+            last.trig = t;
+          },
+        };
+        const hook: ArrivalHook | undefined = condIdx.size
+          ? {
+              points: condIdx,
+              onArrival: async (pi, name, seq) => {
+                const ids: number[] = [];
+                for (const b of cond.get(points[pi].addr) ?? []) {
+                  let ok = true;
+                  if (b.condition) {
+                    // gdb stops when the condition cannot be evaluated.
+                    ok = await tl.withCurrent(inf, () => this.session.reverseCondition(b.condition!)).catch(() => true);
+                  }
+                  if (ok) ids.push(b.id);
+                }
+                if (ids.length) cands.push({ seq, hops: name, ids });
+              },
             }
-          } else {
-            const r = await run.cont();
-            // The last hop's trigger is where we are now, not an earlier write.
-            if (r.kind === 'event' && r.ev.kind === 'watchpoint' && (k < hops.length - 1 || pos !== start)) last = { hop: k, nth: 1 };
+          : undefined;
+        const r = await tl.runCounting(inf, hops, points, new Set(), !endsAtPos, slots.length ? watch : undefined, hook);
+        // The stops of this segment, latest first: the last arrival at each plain breakpoint address,
+        // each conditional arrival, and the last write (after the arrivals numbered up to seqBefore).
+        type Stop = { at: number; kind: 'bp'; point: number } | { at: number; kind: 'cond'; c: (typeof cands)[number] } | { at: number; kind: 'write' };
+        const stops: Stop[] = [];
+        r.end.slice(0, list.length).forEach((x, i) => {
+          if (x.lastSeq > 0) stops.push({ at: x.lastSeq, kind: 'bp', point: i });
+        });
+        for (const c of cands) stops.push({ at: c.seq, kind: 'cond', c });
+        if (last.trig) stops.push({ at: last.trig.seqBefore + 0.5, kind: 'write' });
+        stops.sort((a, b) => b.at - a.at);
+        let chosen: Stop | undefined;
+        for (const st of stops) {
+          if (st.kind === 'cond') {
+            // gdb's ignore count: that many hits (condition true) pass before one stops.
+            const stopIds = st.c.ids.filter((id) => {
+              const left = ignoreLeft.get(id) ?? 0;
+              if (left > 0) ignoreLeft.set(id, left - 1);
+              return left === 0;
+            });
+            if (!stopIds.length) continue;
+            st.c.ids = stopIds;
           }
+          chosen = st;
+          break;
         }
-        await run.dispose();
-        if (last) {
-          const prefix = hops.slice(0, last.hop);
-          const h = hops[last.hop];
-          if (last.nth < 0) result = { ckpt: pos.ckpt, hops: [...prefix, { kind: 'steps', n: -last.nth }] };
-          else if (h.kind === 'event') result = { ckpt: pos.ckpt, hops: [...prefix, h] };
-          else result = { ckpt: pos.ckpt, hops: [...prefix, ...Array.from({ length: last.nth }, () => ({ kind: 'event', expect: 'watchpoint', pc: 0, watch: { addr, len } }) as Hop)] };
+        if (chosen?.kind === 'bp') {
+          bpFound = nameArrival(ckpt, hops, points, r, chosen.point);
+          bpIds = bps.get(list[chosen.point]) ?? [];
+        } else if (chosen?.kind === 'cond') {
+          bpFound = { pos: { ckpt, hops: chosen.c.hops }, point: -1, seq: chosen.at };
+          bpIds = chosen.c.ids;
         }
+        if (chosen?.kind !== 'write') last.trig = undefined;
+        await r.run.dispose().catch(() => undefined);
       } finally {
         await inf.kill().catch(() => undefined);
       }
-      if (result) {
-        await this.materializeWatched(tl, result, addr, len);
+      if (bpFound) {
+        await tl.materialize(bpFound.pos);
+        await this.updateIgnoreCounts(cond, ignoreLeft);
+        return { reason: 'breakpoint', bps: bpIds };
+      }
+      const t = last.trig;
+      if (t) {
+        await this.beforeWrite(tl, ckpt, hops.slice(0, t.hop), t, slots, ranges);
+        await this.updateIgnoreCounts(cond, ignoreLeft);
         return 'watchpoint';
       }
-      if (pos.ckpt === 0) return this.noHistory(tl);
-      pos = { ckpt: pos.ckpt - 1, hops: tl.segmentHops(pos.ckpt - 1) };
+      endsAtPos = false;
+      if (ckpt === 0) {
+        await this.updateIgnoreCounts(cond, ignoreLeft);
+        return this.noHistory(tl);
+      }
+      if (tl.segmentOpaque(ckpt - 1)) {
+        throw new ReverseError('Reverse execution cannot go back across the point where the program was interrupted (its position in time is not known exactly).');
+      }
+      ckpt--;
+      hops = await tl.segment(ckpt);
     }
   }
 
-  /** Materializes a position whose last hops are watchpoint triggers (armed only for those). */
-  private async materializeWatched(tl: Timeline, pos: Position, addr: number, len: 1 | 2 | 4 | 8): Promise<void> {
-    let first = pos.hops.findIndex((h) => h.kind === 'event' && h.expect === 'watchpoint');
-    if (first < 0) first = pos.hops.length;
-    await tl.materialize({ ckpt: pos.ckpt, hops: pos.hops.slice(0, first) });
-    const rest = pos.hops.slice(first);
-    if (!rest.length) return;
-    const inf = tl.cur;
-    await inf.setWatchpoint(addr, len, 'write');
-    for (let i = 0; i < rest.length; i++) {
-      const ev = await inf.cont();
-      if (ev.kind !== 'watchpoint') throw new ReverseError('Replay diverged while going to the last write.');
+  /** The ignore counts used up going back, as gdb's (they count down in either direction). */
+  private async updateIgnoreCounts(cond: Map<number, CondBp[]>, left: Map<number, number>): Promise<void> {
+    for (const l of cond.values()) {
+      for (const b of l) {
+        const n = left.get(b.id);
+        if (n !== undefined && n !== b.ignore) await this.session.updateBreakpoint(b.id, { ignoreCount: n }).catch(() => undefined);
+      }
     }
-    await inf.removeWatchpoint(addr);
-    await tl.adoptCurrentPosition({ ckpt: pos.ckpt, hops: pos.hops.map((h) => ({ ...h })) });
   }
+
+  /**
+   * Makes the current process the state just before a write found by writeBack: `prefix` then, for a
+   * write during a run, the triggers before it, then the arrivals at the writing instruction up to the
+   * one that wrote (counted in one more replay); for a write during single steps, one step fewer.
+   */
+  private async beforeWrite(
+    tl: Timeline,
+    ckpt: number,
+    prefix: Hop[],
+    t: { nth?: number; step?: number },
+    slots: WatchSlot[],
+    ranges: { addr: number; size: number }[],
+  ): Promise<void> {
+    if (t.step !== undefined) {
+      const hops = prefix.map((h) => ({ ...h }));
+      if (t.step > 1) hops.push({ kind: 'steps', n: t.step - 1 });
+      await tl.materialize({ ckpt, hops });
+      return;
+    }
+    const trigger = (): Hop => ({ kind: 'event', expect: 'watchpoint', pc: 0, watch: slots.map((x) => ({ ...x })) });
+    const base: Hop[] = [...prefix.map((h) => ({ ...h })), ...Array.from({ length: (t.nth ?? 1) - 1 }, trigger)];
+    // Where the write is: run to the trigger once (it stops after the writing instruction).
+    let writer: number | undefined;
+    {
+      const inf = await tl.spawnAt(ckpt);
+      try {
+        const r = await tl.runCounting(inf, base, [], new Set(), false, { slots, bytes: ranges, onTrigger: () => undefined });
+        await r.run.dispose();
+        const ev = await inf.cont();
+        if (ev.kind === 'watchpoint') writer = this.writerBefore(inf, ev.pc);
+      } finally {
+        await inf.kill().catch(() => undefined);
+      }
+    }
+    if (writer === undefined) {
+      // Not a plain instruction before the trap (a string instruction mid-way, a call): one instruction back.
+      const after: Position = { ckpt, hops: [...base, trigger()] };
+      await tl.materialize(after);
+      await this.stepBackOneInstruction(tl, after);
+      return;
+    }
+    // Arrivals at the writing instruction between the previous trigger and this one: the last one wrote.
+    let m = 0;
+    {
+      const inf = await tl.spawnAt(ckpt);
+      try {
+        const r = await tl.runCounting(inf, base, [{ addr: writer }], new Set(), false, { slots, bytes: ranges, onTrigger: () => undefined });
+        const wi = r.pointOf(writer);
+        const c0 = r.run.counters()[wi].all;
+        const ev = await r.run.cont();
+        if (ev.kind !== 'event' || ev.ev.kind !== 'watchpoint') throw new ReverseError('Replay diverged while going to the write.');
+        m = r.run.counters()[wi].all - c0;
+        await r.run.dispose().catch(() => undefined);
+      } finally {
+        await inf.kill().catch(() => undefined);
+      }
+    }
+    const hops = m > 0 ? [...base, { kind: 'at', addr: writer, n: m } as Hop] : base;
+    await tl.materialize({ ckpt, hops });
+  }
+
+  /** The instruction that ends at pcAfter (decoded from its function's start), when it ran straight into it. */
+  private writerBefore(inf: { readMemorySync(a: number, n: number): Buffer }, pcAfter: number): number | undefined {
+    const mod = this.session.moduleTable?.find(pcAfter);
+    if (!mod) return undefined;
+    const link = pcAfter - mod.bias;
+    const fn = mod.obj.symbols.hasDebugInfo ? mod.obj.symbols.functionAt(link) : undefined;
+    const b = fn ? { start: fn.lowPc, end: fn.highPc } : mod.unwind.functionBounds?.(link);
+    if (!b) return undefined;
+    const start = b.start + mod.bias;
+    if (pcAfter <= start) return undefined;
+    let code: Buffer;
+    try {
+      code = inf.readMemorySync(start, pcAfter - start + 16);
+    } catch {
+      return undefined;
+    }
+    const d = new Decoder(64, code, DecoderOptions.None);
+    d.ip = BigInt(start);
+    let found: number | undefined;
+    let repAtPc = false;
+    while (d.canDecode) {
+      const i = d.decode();
+      const ip = Number(i.ip);
+      if (ip === pcAfter) {
+        repAtPc = i.hasRepPrefix || i.hasRepePrefix || i.hasRepnePrefix;
+        i.free();
+        break;
+      }
+      if (Number(i.nextIP) === pcAfter && i.flowControl === FlowControl.Next) found = ip;
+      i.free();
+      if (ip > pcAfter) break;
+    }
+    d.free();
+    return repAtPc ? undefined : found;
+  }
+}
+
+/** The position of the last matching arrival at points[point] in a counting run of `hops` from checkpoint ckpt. */
+function nameArrival(
+  ckpt: number,
+  hops: Hop[],
+  points: CountPoint[],
+  r: { starts: Counters[][]; startSeq: number[]; end: Counters[]; stepSeqs: Map<number, { hop: number; step: number }> },
+  point: number,
+): Found {
+  const c = r.end[point];
+  // Which hop the arrival fell in, and its count from that hop's start.
+  let k = hops.length - 1;
+  while (k > 0 && r.startSeq[k] >= c.lastSeq) k--;
+  const stepAt = r.stepSeqs.get(c.lastSeq);
+  let newHops: Hop[];
+  if (stepAt) newHops = [...hops.slice(0, stepAt.hop), { kind: 'steps', n: stepAt.step }];
+  else {
+    const base = hops.length ? r.starts[k][point].all : 0;
+    newHops = [...hops.slice(0, hops.length ? k : 0), { kind: 'at', addr: points[point].addr, n: c.lastAll - base }];
+  }
+  return { pos: { ckpt, hops: newHops }, point, seq: c.lastSeq };
+}
+
+/** [addr, addr+size) as aligned 1/2/4/8-byte debug-register ranges (as the session's watchpoints). */
+function watchSlots(addr: number, size: number): { addr: number; len: 1 | 2 | 4 | 8 }[] {
+  const out: { addr: number; len: 1 | 2 | 4 | 8 }[] = [];
+  let a = addr;
+  const end = addr + size;
+  while (a < end) {
+    const len = ([8, 4, 2, 1] as const).find((l) => a % l === 0 && a + l <= end)!;
+    out.push({ addr: a, len });
+    a += len;
+  }
+  return out;
 }
