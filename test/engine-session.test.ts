@@ -1,7 +1,7 @@
 // The session: launch modes and errors, exit, program output, kill/restart, pause, threads, attach and
 // detach, signals, registers, memory, modules, and the data bridge (scopes, variables, evaluate,
 // setVariable) — with gdb as the oracle where it has an answer.
-import { execSync } from 'child_process';
+import { execSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import { fixture, leftoverTracees, procState, waitUntil } from './helpers';
 import { gdb, newSession } from './engine-helpers';
@@ -149,6 +149,20 @@ describe('process control', () => {
     await s.pause();
     expect((await p2).reason).toBe('pause');
     await s.kill();
+  });
+
+  test('a pause sent while launch is starting the program stops it instead of letting it run to the end', async () => {
+    const { s } = session();
+    const launched = s.launch({ program: fixture('loop'), stdio: 'pipe' });
+    await s.pause();
+    const stop = await launched;
+    expect(stop.reason).toBe('pause');
+    expect(s.state).toBe('stopped');
+    expect(procState(s.pid!)).toBe('t');
+    const end = await s.cont();
+    expect(end.reason).toBe('exited');
+    // The same exit status as the program run natively.
+    expect(end.exitCode).toBe(spawnSync(fixture('loop'), { stdio: 'ignore' }).status);
   });
 
   test('attach to a running process, backtrace, detach leaves it running', async () => {

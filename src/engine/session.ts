@@ -154,6 +154,9 @@ export class Session extends EventEmitter implements Engine {
   private curTid?: number;
   private busy = false;
   private pauseWanted = false;
+  /** launch() is between its start and its first run: a pause then stops the new process at once. */
+  private launching = false;
+  private pauseOnStart = false;
   private readonly handling = new Map<number, SignalHandling>();
   private frameSeq = 1;
   private readonly frameIds = new Map<number, FrameEntry>();
@@ -293,6 +296,8 @@ export class Session extends EventEmitter implements Engine {
     if (this.inf && this.inf.state !== 'exited') throw new EngineError('The program being debugged has been started already.', 'invalid');
     if (this.busy) throw new EngineError('Cannot execute this command while the target is running.', 'running');
     this.busy = true;
+    this.launching = true;
+    this.pauseOnStart = false;
     try {
       const cwd = config.cwd ? path.resolve(config.cwd) : undefined;
       const programPath = cwd && !path.isAbsolute(config.program) && config.program.includes('/') ? path.resolve(cwd, config.program) : config.program;
@@ -332,12 +337,16 @@ export class Session extends EventEmitter implements Engine {
           await this.applyBreakpoints();
         }
       }
+      this.launching = false;
+      if (this.pauseOnStart) return await this.finishStop({ reason: 'pause', tid: inf.pid });
       this.emit('continued', { threadId: inf.pid, allThreadsContinued: true });
       return await this.runCommand(async () => {
         const ev = await this.continueAll();
         return this.stopFromEv(ev, { startAsEntry: true });
       }, false);
     } finally {
+      this.launching = false;
+      this.pauseOnStart = false;
       this.busy = false;
       if (this.startAddr !== undefined) {
         this.bpTable.removeInternalOwner('start');
@@ -1352,6 +1361,12 @@ export class Session extends EventEmitter implements Engine {
 
   async pause(): Promise<void> {
     const inf = this.inf;
+    if (this.launching) {
+      // The program is being started: it stops (reason pause) instead of running on.
+      this.pauseOnStart = true;
+      if (inf && inf.state === 'running') inf.pause();
+      return;
+    }
     if (!inf || inf.state === 'exited' || !this.busy) return;
     this.pauseWanted = true;
     inf.pause();
