@@ -22,6 +22,25 @@ export function buildC(name: string, extra: string[] = []): string {
   return out;
 }
 
+/**
+ * A generated C program (gcc -g -O0): `main` as main.c, unit0.c .. unit<units-1>.c from `unit(u)`, and
+ * `extra` files (headers) in srcDir. Rebuilt only when the program is missing or main.c's text changed.
+ */
+export function buildGenerated(srcDir: string, program: string, main: string, units: number, unit: (u: number) => string, extra: Record<string, string> = {}): void {
+  fs.mkdirSync(srcDir, { recursive: true });
+  const mainC = path.join(srcDir, 'main.c');
+  if (fs.existsSync(program) && fs.existsSync(mainC) && fs.readFileSync(mainC, 'utf8') === main) return;
+  for (const [name, text] of Object.entries(extra)) fs.writeFileSync(path.join(srcDir, name), text);
+  const sources = [mainC];
+  fs.writeFileSync(mainC, main);
+  for (let u = 0; u < units; u++) {
+    const f = path.join(srcDir, `unit${u}.c`);
+    fs.writeFileSync(f, unit(u));
+    sources.push(f);
+  }
+  execFileSync('gcc', ['-g', '-O0', '-o', program, ...sources], { stdio: 'inherit' });
+}
+
 export function hasGdb(): boolean {
   try {
     execFileSync('gdb', ['--version'], { stdio: 'ignore' });

@@ -13,7 +13,7 @@ import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BENCH_BIN, median, ROOT, Row } from './common';
+import { BENCH_BIN, buildGenerated, median, ROOT, Row } from './common';
 
 const UNITS = 160;
 const FUNCS = 60;
@@ -61,23 +61,12 @@ function mainSource(): { text: string; bpLine: number } {
 }
 
 function buildProgram(): number {
-  fs.mkdirSync(SRC_DIR, { recursive: true });
   const { text, bpLine } = mainSource();
   const header =
     'struct pair { int left; int right; };\nstatic inline int pair_sum(const struct pair *p) { return p->left + p->right; }\n' +
     Array.from({ length: UNITS }, (_, u) => `int u${u}_f${FUNCS - 1}(int a, int b);`).join('\n') +
     '\n';
-  if (!fs.existsSync(PROGRAM) || fs.readFileSync(MAIN_C, 'utf8') !== text) {
-    fs.writeFileSync(path.join(SRC_DIR, 'big.h'), header);
-    const sources = [MAIN_C];
-    fs.writeFileSync(MAIN_C, text);
-    for (let u = 0; u < UNITS; u++) {
-      const f = path.join(SRC_DIR, `unit${u}.c`);
-      fs.writeFileSync(f, unitSource(u));
-      sources.push(f);
-    }
-    execFileSync('gcc', ['-g', '-O0', '-o', PROGRAM, ...sources], { stdio: 'inherit' });
-  }
+  buildGenerated(SRC_DIR, PROGRAM, text, UNITS, unitSource, { 'big.h': header });
   return bpLine;
 }
 

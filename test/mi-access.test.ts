@@ -122,10 +122,7 @@ async function run(which: 'gdb' | 'backstep', commands = COMMANDS, before: strin
     let tok = 1;
     const out: string[] = [];
     for (const cmd of before) out.push(...(await c.send(tok++, cmd)).map((l) => `${cmd} => ${normalize(l).replace(/^\d+/, '')}`));
-    await c.result(tok++, `-break-insert ${bkpt}`);
-    const at = c.mark();
-    await c.send(tok++, '-exec-run');
-    await c.stoppedAndPrompt(at);
+    tok = await c.runTo(tok, bkpt);
     for (const cmd of commands) out.push(...(await c.send(tok++, cmd)).map((l) => `${cmd} => ${normalize(l).replace(/^\d+/, '')}`));
     return out;
   } finally {

@@ -150,17 +150,27 @@ async function session(gdb: string, gdbAsync: boolean): Promise<Answers> {
     const terminated = c.waitForEvent('terminated');
     await c.continueRequest({ threadId: tid });
     await terminated;
-    a.output = c.output
-      .split('\n')
-      .filter((l) => /^square total|^\[Inferior 1/.test(l))
-      .map((l) => l.replace(/process \d+/, 'process N'))
-      .join('\n');
-    const m = /exited (?:normally|with code (\d+))\]/.exec(a.output);
-    if (m) a.exitCode = m[1] === undefined ? 0 : parseInt(m[1], 8);
+    Object.assign(a, programOutput(c.output, /^square total|^\[Inferior 1/));
   } finally {
     await c.stop().catch(() => undefined);
   }
   return a;
+}
+
+/**
+ * The lines of the adapter's console text that `keep` matches (the program's own output and gdb's
+ * "[Inferior 1 (process N) exited ...]", pids masked), and the exit code from that line (gdb prints it in octal).
+ */
+function programOutput(text: string, keep: RegExp): { output: string; exitCode?: number } {
+  const output = text
+    .split('\n')
+    .filter((l) => keep.test(l))
+    .map((l) => l.replace(/process \d+/, 'process N'))
+    .join('\n');
+  const r: { output: string; exitCode?: number } = { output };
+  const m = /exited (?:normally|with code (\d+))\]/.exec(output);
+  if (m) r.exitCode = m[1] === undefined ? 0 : parseInt(m[1], 8);
+  return r;
 }
 
 /** Console text the adapter forwarded since `from`, without its own verbose/log lines. */
@@ -237,14 +247,7 @@ async function session2(gdb: string): Promise<MoreAnswers> {
     await c.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [{ line: 31, logMessage: 'log point' }] });
     await c.continueRequest({ threadId: tid });
     await terminated;
-    const out = c.output.slice(from);
-    a.output = out
-      .split('\n')
-      .filter((l) => /log point|^square total|^\[Inferior 1/.test(l))
-      .map((l) => l.replace(/process \d+/, 'process N'))
-      .join('\n');
-    const m = /exited (?:normally|with code (\d+))\]/.exec(a.output);
-    if (m) a.exitCode = m[1] === undefined ? 0 : parseInt(m[1], 8);
+    Object.assign(a, programOutput(c.output.slice(from), /log point|^square total|^\[Inferior 1/));
   } finally {
     await c.stop().catch(() => undefined);
   }

@@ -114,6 +114,29 @@ export class MiClient {
     return stop;
   }
 
+  /**
+   * -break-insert `location` (token `tok`) and -exec-run (token tok + 1), then waits for the stop and
+   * the prompt after it; returns the next free token.
+   */
+  async runTo(tok: number, location: string): Promise<number> {
+    await this.result(tok, `-break-insert ${location}`);
+    const at = this.mark();
+    await this.send(tok + 1, '-exec-run');
+    await this.stoppedAndPrompt(at);
+    return tok + 2;
+  }
+
+  /**
+   * Sends a command; when its result is ^running, also waits for the *stopped record and the prompt
+   * after it. Returns the command's lines (up to its result) and the *stopped line, if any.
+   */
+  async exec(token: number, command: string): Promise<{ res: string[]; stop?: string }> {
+    const from = this.mark();
+    const res = await this.send(token, command);
+    if (!res[res.length - 1].endsWith('^running')) return { res };
+    return { res, stop: await this.stoppedAndPrompt(from) };
+  }
+
   mark(): number {
     return this.lines.length;
   }
@@ -150,4 +173,40 @@ export function normalize(line: string): string {
 /** Lines that only one of the two debuggers prints, for reasons outside the MI protocol. */
 export function comparable(line: string): boolean {
   return !/^=library-loaded|^~"\[Thread debugging|^~"Using host libthread_db|^=library-unloaded/.test(line);
+}
+
+/** One command of an MI transcript; `stop` waits for its *stopped record and the prompt after it. */
+export interface MiStep {
+  cmd: string;
+  stop?: boolean;
+}
+
+/**
+ * Runs the same commands in gdb or backstep-gdb (started with `extra` arguments, e.g. ['--args', prog])
+ * and returns, per command, the lines it produced up to its result (and for a stop, up to the prompt
+ * after *stopped): only comparable() lines that `keep` accepts, prompts dropped, normalize()d, with the
+ * command's token taken off its result record (`^done`, not `3^done`).
+ */
+export async function miTranscript(which: Debugger, extra: string[], cmds: MiStep[], keep: (line: string) => boolean = () => true): Promise<string[][]> {
+  const c = MiClient.start(which, extra);
+  const out: string[][] = [];
+  try {
+    await c.ready();
+    let tok = 1;
+    for (const s of cmds) {
+      const from = c.mark();
+      await c.send(tok++, s.cmd);
+      if (s.stop) await c.stoppedAndPrompt(from, 30000);
+      out.push(
+        c.lines
+          .slice(from)
+          .filter((l) => comparable(l) && l !== '(gdb) ' && keep(l))
+          .map((l) => normalize(l).replace(/^\d+\^/, '^')),
+      );
+    }
+  } finally {
+    c.write('-gdb-exit\n');
+    await c.close();
+  }
+  return out;
 }

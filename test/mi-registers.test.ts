@@ -18,11 +18,7 @@ async function registerValues(which: 'gdb' | 'backstep'): Promise<string[]> {
   const c = MiClient.start(which, [PROGRAM]);
   try {
     await c.ready();
-    let tok = 1;
-    await c.result(tok++, '-break-insert stop_here');
-    const at = c.mark();
-    await c.send(tok++, '-exec-run');
-    await c.stoppedAndPrompt(at);
+    let tok = await c.runTo(1, 'stop_here');
     const out: string[] = [];
     for (const f of FORMATS) out.push((await c.result(tok++, `-data-list-register-values ${f} ${NUMBERS}`)).replace(/^\d+/, ''));
     return out;

@@ -33,11 +33,9 @@ async function run(which: 'gdb' | 'backstep'): Promise<string[]> {
     await c.ready();
     let tok = 1;
     for (const l of LINES) {
-      const from = c.mark();
-      const res = await c.send(tok++, l);
+      const { res, stop } = await c.exec(tok++, l);
       const last = res[res.length - 1];
-      if (last.endsWith('^running')) {
-        const stop = await c.stoppedAndPrompt(from);
+      if (stop !== undefined) {
         const reason = /reason="([^"]+)"/.exec(stop)?.[1];
         const func = /func="([^"]+)"/.exec(stop)?.[1];
         const line = /line="(\d+)"/.exec(stop)?.[1];

@@ -32,11 +32,7 @@ async function run(which: 'gdb' | 'backstep'): Promise<string[]> {
   const c = MiClient.start(which, [PROGRAM]);
   try {
     await c.ready();
-    let tok = 1;
-    await c.result(tok++, '-break-insert mi_cdt.c:29');
-    const at = c.mark();
-    await c.send(tok++, '-exec-run');
-    await c.stoppedAndPrompt(at);
+    let tok = await c.runTo(1, 'mi_cdt.c:29');
     const out: string[] = [];
     for (const cmd of COMMANDS) out.push(...(await c.send(tok++, cmd)).map((l) => normalize(l).replace(/^\d+/, '')));
     return out;

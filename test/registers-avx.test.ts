@@ -73,11 +73,7 @@ async function transcript(which: 'gdb' | 'backstep'): Promise<Transcript> {
   const c = MiClient.start(which, [PROGRAM]);
   try {
     await c.ready();
-    let tok = 1;
-    await c.result(tok++, '-break-insert stop_here');
-    const at = c.mark();
-    await c.send(tok++, '-exec-run');
-    await c.stoppedAndPrompt(at);
+    let tok = await c.runTo(1, 'stop_here');
     const names = (await c.result(tok++, '-data-list-register-names')).replace(/^\d+/, '');
     const numbers = [...AVX_NUMBERS, ...(AVX512 ? AVX512_NUMBERS : [])].join(' ');
     const values: string[] = [];
@@ -245,11 +241,7 @@ describe('writing vector registers', () => {
     const c = MiClient.start('backstep', [PROGRAM]);
     try {
       await c.ready();
-      let tok = 1;
-      await c.result(tok++, '-break-insert stop_here');
-      let at = c.mark();
-      await c.send(tok++, '-exec-run');
-      await c.stoppedAndPrompt(at);
+      let tok = await c.runTo(1, 'stop_here');
       // A CLI assignment, an MI expression assignment and a varobj assignment.
       await c.result(tok++, '-interpreter-exec console "set var $ymm1.v8_int32[7] = -7"');
       expect(await c.result(tok++, '-data-evaluate-expression "$ymm1.v8_int32[0] = 12345"')).toMatch(/\^done,value="12345"/);
@@ -264,7 +256,7 @@ describe('writing vector registers', () => {
         expect(await c.result(tok++, '-data-evaluate-expression $k3')).toMatch(/value="9223372036854775808"/);
         expect(await c.result(tok++, '-data-evaluate-expression $zmm31.v16_int32')).toMatch(/value="\{10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25\}"/);
       }
-      at = c.mark();
+      const at = c.mark();
       await c.send(tok++, '-exec-continue');
       await c.waitFor((l) => /^\*stopped,reason="exited/.test(l), 15000, at);
       const out = c.lines.slice(at).join('\n');

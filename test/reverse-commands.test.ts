@@ -5,13 +5,14 @@ import { execFileSync } from 'child_process';
 import { Session } from '../src/engine/session';
 import { StopInfo } from '../src/engine/api';
 import { fixture, leftoverTracees } from './helpers';
+import { gdbMarked, NO_AVX_TUNABLES } from './engine-helpers';
 
 jest.setTimeout(120_000);
 
 const LOOP = () => fixture('rx_loop');
 // gdb's record full cannot replay AVX-512 instructions (glibc picks EVEX string functions on this CPU):
 // its inferior gets the baseline implementations.
-const TUNABLES = 'glibc.cpu.hwcaps=-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-EVEX';
+const TUNABLES = NO_AVX_TUNABLES;
 
 interface GdbStop {
   line?: number;
@@ -24,18 +25,7 @@ interface GdbStop {
 
 /** Runs gdb -batch with `setup` then each of `cmds`, returning what each command stopped at. */
 function gdb(bin: string, setup: string[], cmds: string[]): GdbStop[] {
-  const args = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', `set environment GLIBC_TUNABLES=${TUNABLES}`];
-  for (const s of setup) args.push('-ex', s);
-  for (const c of cmds) args.push('-ex', 'echo @@\\n', '-ex', c);
-  let out: string;
-  try {
-    out = execFileSync('gdb', [...args, bin], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-  } catch (e) {
-    out = (e as { stdout?: string }).stdout ?? '';
-  }
-  return out
-    .split('@@\n')
-    .slice(1)
+  return gdbMarked(bin, ['set pagination off', `set environment GLIBC_TUNABLES=${TUNABLES}`, ...setup], cmds)
     .map((chunk) => {
       const lines = chunk.split('\n');
       const src = lines.filter((l) => /^\d+\t/.test(l)).pop();

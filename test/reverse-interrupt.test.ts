@@ -63,6 +63,15 @@ function stdinPipe(): [number, number] {
   return [r, w];
 }
 
+/** The program's stdio: stdin from a new stdinPipe() (inW: our end), stdout to the file `name` in dir, no stderr. */
+function programStdio(name: string): { inW: number; outPath: string; stdio: [number, number, number] } {
+  const [inR, inW] = stdinPipe();
+  const outPath = path.join(dir, name);
+  const outFd = fs.openSync(outPath, 'w');
+  fds.push(outFd);
+  return { inW, outPath, stdio: [inR, outFd, -1] };
+}
+
 /** The system call number the process is blocked in (/proc/PID/syscall), or undefined when it runs. */
 function blockedIn(pid: number): number | undefined {
   try {
@@ -112,16 +121,13 @@ async function value(sess: Session, expr: string): Promise<string> {
 test('pauses inside nanosleep, clock_nanosleep (relative and absolute) and read: one log entry per call, replays agree', async () => {
   s = new Session();
   const bin = fixture('rx_block');
-  const [inR, inW] = stdinPipe();
-  const outPath = path.join(dir, 'out-1');
-  const outFd = fs.openSync(outPath, 'w');
-  fds.push(outFd);
+  const { inW, outPath, stdio } = programStdio('out-1');
   await s.loadProgram(bin);
   const l35 = await s.setBreakpoint({ location: `${SRC}:${L('after-nanosleep')}` });
   const l37 = await s.setBreakpoint({ location: `${SRC}:${L('after-clock_nanosleep')}` });
   const l40 = await s.setBreakpoint({ location: `${SRC}:${L('read')}` });
   const l44 = await s.setBreakpoint({ location: `${SRC}:${L('end')}` });
-  const first = await s.launch({ program: bin, record: true, stdio: [inR, outFd, -1], stopAt: 'main' });
+  const first = await s.launch({ program: bin, record: true, stdio, stopAt: 'main' });
   expect(first.reason).not.toBe('exited');
   const pid = (s.reverseProvider as ReverseEngine).timeline!.live.pid;
 
@@ -237,11 +243,8 @@ function lineAddress(bin: string, line: number): number {
 test('a replay from before the pauses crosses the restarted calls without diverging (target layer)', async () => {
   const tracer = await Tracer.create();
   const bin = fixture('rx_block');
-  const [inR, inW] = stdinPipe();
-  const outPath = path.join(dir, 'out-2');
-  const outFd = fs.openSync(outPath, 'w');
-  fds.push(outFd);
-  const inf = await tracer.launch({ program: bin, stdio: [inR, outFd, -1] });
+  const { inW, outPath, stdio } = programStdio('out-2');
+  const inf = await tracer.launch({ program: bin, stdio });
   try {
     await startRecording(inf);
     const ck = await inf.forkCheckpoint();
@@ -340,11 +343,8 @@ test('periodic checkpoints every 2 ms around repeated short sleeps: every sleep 
 test('a handler without SA_RESTART ends an interrupted nanosleep with EINTR (logged so); an SA_RESTART read is logged once', async () => {
   const tracer = await Tracer.create();
   const bin = fixture('rx_block');
-  const [inR, inW] = stdinPipe();
-  const outPath = path.join(dir, 'out-3');
-  const outFd = fs.openSync(outPath, 'w');
-  fds.push(outFd);
-  const inf = await tracer.launch({ program: bin, args: ['signals'], stdio: [inR, outFd, -1] });
+  const { inW, outPath, stdio } = programStdio('out-3');
+  const inf = await tracer.launch({ program: bin, args: ['signals'], stdio });
   try {
     await startRecording(inf);
     const ck = await inf.forkCheckpoint();

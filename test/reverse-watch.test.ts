@@ -3,12 +3,12 @@
 // `watch`). Oracle: gdb 13 `record full` with a software watchpoint (`set can-use-hw-watchpoints 0`: with
 // a hardware one gdb 13 does not stop at all when going back here): it stops at the writing instruction
 // with the state before the write and shows Old value = the value after the write, New value = before.
-import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { Session } from '../src/engine/session';
 import { StopInfo } from '../src/engine/api';
 import { Client } from './dap-client';
 import { fixture, leftoverTracees, ROOT } from './helpers';
+import { gdbMarked, NO_AVX_TUNABLES } from './engine-helpers';
 import { MiClient } from './mi-client';
 
 jest.setTimeout(120_000);
@@ -16,7 +16,7 @@ jest.setTimeout(120_000);
 const WATCH = () => fixture('rx_watch');
 const LOOP = () => fixture('rx_loop');
 // gdb's record full cannot replay AVX-512 instructions (glibc picks EVEX string functions on this CPU).
-const TUNABLES = 'glibc.cpu.hwcaps=-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-EVEX';
+const TUNABLES = NO_AVX_TUNABLES;
 
 interface GdbStop {
   kind: 'watch' | 'breakpoint' | 'no-history' | 'other';
@@ -31,21 +31,7 @@ interface GdbStop {
 
 /** gdb -batch: `setup`, then each reverse command followed by `print $pc` and `extra` prints. */
 function gdbStops(bin: string, setup: string[], cmds: string[], extra: string[] = []): GdbStop[] {
-  const args = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `set environment GLIBC_TUNABLES=${TUNABLES}`];
-  for (const s of setup) args.push('-ex', s);
-  for (const c of cmds) {
-    args.push('-ex', 'echo @@\\n', '-ex', c, '-ex', 'print/x $pc');
-    for (const e of extra) args.push('-ex', `print ${e}`);
-  }
-  let out: string;
-  try {
-    out = execFileSync('gdb', [...args, bin], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-  } catch (e) {
-    out = (e as { stdout?: string }).stdout ?? '';
-  }
-  return out
-    .split('@@\n')
-    .slice(1)
+  return gdbMarked(bin, ['set pagination off', 'set confirm off', `set environment GLIBC_TUNABLES=${TUNABLES}`, ...setup], cmds, (c) => [c, 'print/x $pc', ...extra.map((e) => `print ${e}`)])
     .map((chunk) => {
       const vals = [...chunk.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1]);
       const loc = chunk.split('\n').filter((l) => / at .*:\d+$/.test(l)).pop() ?? '';
@@ -337,11 +323,9 @@ describe('front-ends', () => {
         let tok = 1;
         await c.send(tok++, `-gdb-set environment GLIBC_TUNABLES=${TUNABLES}`);
         for (const l of LINES) {
-          const from = c.mark();
-          const res = await c.send(tok++, l);
+          const { res, stop } = await c.exec(tok++, l);
           const last = res[res.length - 1];
-          if (last.endsWith('^running')) {
-            const stop = await c.stoppedAndPrompt(from);
+          if (stop !== undefined) {
             const reason = /reason="([^"]+)"/.exec(stop)?.[1];
             const value = /value=\{[^}]*\}/.exec(stop)?.[0];
             const func = /func="([^"]+)"/.exec(stop)?.[1];

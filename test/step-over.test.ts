@@ -7,9 +7,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { Tracer } from '../src/target';
 import type { Session } from '../src/engine/session';
-import type { StopInfo } from '../src/engine/api';
 import { fixture, leftoverTracees, loadBias, nmAddress } from './helpers';
-import { gdb, newSession, parsePositions } from './engine-helpers';
+import { gdbPositionsAfter, newSession, runGdbCommands } from './engine-helpers';
 
 jest.setTimeout(120000);
 
@@ -43,6 +42,14 @@ function lineRange(bin: string, file: string, line: number): { start: number; en
   return { start: rows[i].addr, end: rows[j].addr };
 }
 
+/** loop.c's line 20 (`total += hot(i);`), main's disassembly and the index in it of the line's call to hot (objdump). */
+function hotCallInLoop(bin: string): { line: { start: number; end: number }; main: Insn[]; k: number } {
+  const line = lineRange(bin, 'loop.c', 20);
+  const main = disassemble(bin, 'main');
+  const k = main.findIndex((x) => x.op === 'call' && x.text.includes('<hot>') && x.addr >= line.start && x.addr < line.end);
+  return { line, main, k };
+}
+
 let tracer: Tracer;
 const sessions: Session[] = [];
 
@@ -62,9 +69,7 @@ describe('Inferior.stepOver', () => {
     const inf = await tracer.launch({ program: bin, args: ['3'], stdio: [-1, -1, -1] });
     const bias = loadBias(inf.pid, bin);
     // Line 20 is `total += hot(i);`: its call instruction and the address after it, from objdump.
-    const line = lineRange(bin, 'loop.c', 20);
-    const main = disassemble(bin, 'main');
-    const k = main.findIndex((x) => x.op === 'call' && x.text.includes('<hot>') && x.addr >= line.start && x.addr < line.end);
+    const { line, main, k } = hotCallInLoop(bin);
     expect(k).toBeGreaterThan(0);
     const call = main[k];
     const after = main[k + 1].addr;
@@ -96,9 +101,7 @@ describe('Inferior.stepOver', () => {
     const bin = fixture('loop');
     const inf = await tracer.launch({ program: bin, args: ['3'], stdio: [-1, -1, -1] });
     const bias = loadBias(inf.pid, bin);
-    const line = lineRange(bin, 'loop.c', 20);
-    const main = disassemble(bin, 'main');
-    const k = main.findIndex((x) => x.op === 'call' && x.text.includes('<hot>') && x.addr >= line.start && x.addr < line.end);
+    const { line, main, k } = hotCallInLoop(bin);
     const hotBody = disassemble(bin, 'hot');
     await inf.setBreakpoint(bias + line.start);
     await inf.cont();
@@ -239,10 +242,7 @@ interface Script {
 
 /** The runtime address (ASLR off, as in gdb) of the instruction after main's call to hot on line 20. */
 function returnAddressInLoop(): string {
-  const bin = fixture('loop');
-  const line = lineRange(bin, 'loop.c', 20);
-  const main = disassemble(bin, 'main');
-  const k = main.findIndex((x) => x.op === 'call' && x.text.includes('<hot>') && x.addr >= line.start && x.addr < line.end);
+  const { main, k } = hotCallInLoop(fixture('loop'));
   return '0x' + (0x555555554000 + main[k + 1].addr).toString(16);
 }
 
@@ -277,49 +277,11 @@ const scripts: Script[] = [
   },
 ];
 
-async function runOurs(s: Session, program: string, args: string[] | undefined, cmds: string[]): Promise<{ func: string | null; line: number; pc: number }[]> {
-  const pos: { func: string | null; line: number; pc: number }[] = [];
-  for (const c of cmds) {
-    const [verb, ...rest] = c.split(' ');
-    const arg = rest.join(' ');
-    let stop: StopInfo | undefined;
-    switch (verb) {
-      case 'break': {
-        const m = /^(.*?) if (.*)$/.exec(arg);
-        await s.setBreakpoint(m ? { location: m[1], condition: m[2] } : { location: arg }, { pending: true });
-        break;
-      }
-      case 'delete':
-        for (const b of s.breakpoints()) await s.removeBreakpoint(b.id);
-        break;
-      case 'run':
-        stop = await s.launch({ program, args, stdio: 'pipe' });
-        break;
-      case 'next':
-        stop = await s.next();
-        break;
-      case 'continue':
-        stop = await s.cont();
-        break;
-      default:
-        throw new Error(`unknown command ${c}`);
-    }
-    if (stop) pos.push({ func: stop.frame?.function ?? null, line: stop.frame?.line ?? 0, pc: stop.frame?.pc ?? 0 });
-  }
-  return pos;
-}
-
 describe('next matches gdb when the run over a call is interrupted', () => {
   for (const sc of scripts) {
     test(sc.name, async () => {
       const program = fixture(sc.program);
-      const gdbCmds: string[] = [];
-      for (const c of sc.cmds) {
-        gdbCmds.push(c);
-        if (RUN_CMDS.test(c)) gdbCmds.push('POS');
-      }
-      const out = gdb(program, sc.args ?? [], gdbCmds);
-      const expected = parsePositions(out).map((p) => ({ func: p.func, line: p.line, pc: p.pc }));
+      const { out, positions: expected } = gdbPositionsAfter(program, sc.args ?? [], sc.cmds, RUN_CMDS);
       expect(expected.length).toBe(sc.cmds.filter((c) => RUN_CMDS.test(c)).length);
       const { s } = newSession();
       sessions.push(s);
@@ -327,7 +289,7 @@ describe('next matches gdb when the run over a call is interrupted', () => {
       s.on('thread', (t) => {
         if (t.reason === 'started') threads.push(t.threadId);
       });
-      expect(await runOurs(s, program, sc.args, sc.cmds)).toEqual(expected);
+      expect((await runGdbCommands(s, program, sc.args, sc.cmds)).pos).toEqual(expected);
       // Threads created while running over a call are announced, as gdb's [New Thread ...] lines.
       const gdbNew = (out.match(/^\[New Thread /gm) ?? []).length;
       expect(threads.filter((t) => t !== s.inferior?.pid).length).toBe(gdbNew);

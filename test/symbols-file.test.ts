@@ -3,29 +3,10 @@
 import { DW_TAG } from '../src/symbols/dwarf/constants';
 import { ElfFile } from '../src/symbols/elf';
 import { SymbolFile } from '../src/symbols/symbol-file';
-import { fixture, gdb, hasTool } from './symbols-util';
+import { fixture, gdb, GdbLocation, hasTool, parseBreakpoints } from './symbols-util';
 
 const haveGdb = hasTool('gdb');
 const gdbTest = haveGdb ? test : test.skip;
-
-interface GdbLocation {
-  address: number;
-  file: string;
-  line: number;
-}
-
-/** Parse `info breakpoints`: breakpoint number -> its locations. */
-function parseBreakpoints(out: string): Map<number, GdbLocation[]> {
-  const map = new Map<number, GdbLocation[]>();
-  for (const line of out.split('\n')) {
-    const m = /^(\d+)(?:\.\d+)?\s+(?:breakpoint\s+keep\s+)?y\s+0x([0-9a-f]+)\s+in .* at (\S+):(\d+)$/.exec(line);
-    if (!m) continue;
-    const n = Number(m[1]);
-    if (!map.has(n)) map.set(n, []);
-    map.get(n)!.push({ address: parseInt(m[2], 16), file: m[3], line: Number(m[4]) });
-  }
-  return map;
-}
 
 const FUNCTION_CASES: [string, string[]][] = [
   ['loop', ['hot', 'main']],

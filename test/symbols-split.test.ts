@@ -11,7 +11,7 @@ import type { Die } from '../src/symbols/dwarf/unit';
 import { ElfFile } from '../src/symbols/elf';
 import { SymbolFile } from '../src/symbols/symbol-file';
 import { typeName } from '../src/symbols/types';
-import { BIN, fixture, gdb, hasTool, run } from './symbols-util';
+import { BIN, fixture, gdb, GdbLocation, hasTool, parseBreakpoints, run } from './symbols-util';
 import { gdb as gdbScript, newSession, ourFrames, parseBacktraces } from './engine-helpers';
 import { leftoverTracees } from './helpers';
 import type { Session } from '../src/engine/session';
@@ -22,24 +22,6 @@ const haveGdb = hasTool('gdb');
 const gdbTest = haveGdb ? test : test.skip;
 const SPLIT = ['multi_split', 'multi_split_O2', 'multi_split_dwarf4', 'multi_split_dwp'];
 const FUNCS = ['main', 'util_total', 'pair_sum', 'util_scale', 'local_helper'];
-
-interface Loc {
-  address: number;
-  file: string;
-  line: number;
-}
-
-function parseBreakpoints(out: string): Map<number, Loc[]> {
-  const map = new Map<number, Loc[]>();
-  for (const line of out.split('\n')) {
-    const m = /^(\d+)(?:\.\d+)?\s+(?:breakpoint\s+keep\s+)?y\s+0x([0-9a-f]+)\s+in .* at (\S+):(\d+)$/.exec(line);
-    if (!m) continue;
-    const n = Number(m[1]);
-    if (!map.has(n)) map.set(n, []);
-    map.get(n)!.push({ address: parseInt(m[2], 16), file: m[3], line: Number(m[4]) });
-  }
-  return map;
-}
 
 describe('split units are found and linked to their skeletons', () => {
   test.each(SPLIT)('%s', (name) => {
@@ -144,7 +126,7 @@ describe('symbols of split units vs gdb', () => {
     let n = 0;
     const gdbFailed = new Set([...out.matchAll(/^No line (\d+) in file "([^"]+)"/gm)].map((m) => `${m[2]}:${m[1]}`));
     for (const [f, l] of cases) {
-      let mine: Loc[] | string;
+      let mine: GdbLocation[] | string;
       try {
         mine = sf.addressesForLine(f, l).locations.map((x) => ({ address: x.address, file: x.file, line: x.line }));
       } catch (e) {

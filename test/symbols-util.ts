@@ -48,3 +48,23 @@ export function gdb(file: string, commands: string[]): string {
   const res = spawnSync('gdb', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
   return (res.stdout ?? '') + (res.stderr ?? '');
 }
+
+/** One location of a gdb breakpoint. */
+export interface GdbLocation {
+  address: number;
+  file: string;
+  line: number;
+}
+
+/** Parse gdb's `info breakpoints`: breakpoint number -> its locations. */
+export function parseBreakpoints(out: string): Map<number, GdbLocation[]> {
+  const map = new Map<number, GdbLocation[]>();
+  for (const line of out.split('\n')) {
+    const m = /^(\d+)(?:\.\d+)?\s+(?:breakpoint\s+keep\s+)?y\s+0x([0-9a-f]+)\s+in .* at (\S+):(\d+)$/.exec(line);
+    if (!m) continue;
+    const n = Number(m[1]);
+    if (!map.has(n)) map.set(n, []);
+    map.get(n)!.push({ address: parseInt(m[2], 16), file: m[3], line: Number(m[4]) });
+  }
+  return map;
+}

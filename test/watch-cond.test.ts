@@ -2,33 +2,18 @@
 // `watch ticks if ticks > 5`, `ignore 2 3`, `condition 2 ...` (engine, and MI through the console and
 // -break-condition / -break-after), gdb's error for unknown names, and DAP data breakpoints with a
 // condition and a hitCondition.
-import { fixture, leftoverTracees, waitUntil } from './helpers';
-import { gdb, newSession } from './engine-helpers';
-import { continues, gdbStops, ourLines } from './watch-helpers';
-import { MiClient, comparable, normalize } from './mi-client';
+import { fixture } from './helpers';
+import { gdb } from './engine-helpers';
+import { continues, gdbStops, ourLines, watchSessions } from './watch-helpers';
+import { miTranscript } from './mi-client';
 import { Client } from './dap-client';
 import type { Session } from '../src/engine/session';
 
 jest.setTimeout(120000);
 
 const program = fixture('watchscope');
-const sessions: Session[] = [];
-afterAll(async () => {
-  for (const s of sessions) await s.dispose();
-  // Front-end processes (gdb, the MI and DAP servers) are reaped by Node shortly after they exit.
-  await waitUntil(() => leftoverTracees().length === 0, 5000).catch(() => undefined);
-  expect(leftoverTracees()).toEqual([]);
-});
-
-async function atAccumulate(): Promise<Session> {
-  const { s } = newSession();
-  sessions.push(s);
-  await s.loadProgram(program);
-  await s.setBreakpoint({ location: 'accumulate' });
-  const first = await s.launch({ program, stdio: 'pipe' });
-  expect(first.reason).toBe('breakpoint');
-  return s;
-}
+const { stoppedAt } = watchSessions(program);
+const atAccumulate = (): Promise<Session> => stoppedAt('accumulate');
 
 async function sameStops(s: Session, gdbCmds: string[], n: number): Promise<void> {
   const g = gdbStops(gdb(program, [], ['break accumulate', 'run', ...gdbCmds, ...continues(n)]));
@@ -81,30 +66,6 @@ test('hit condition (DAP) and gdb errors for unknown names in a condition', asyn
   await s.kill();
 });
 
-async function drive(which: 'gdb' | 'backstep', cmds: { cmd: string; stop?: boolean }[]): Promise<string[][]> {
-  const c = MiClient.start(which, ['--args', program]);
-  const out: string[][] = [];
-  try {
-    await c.ready();
-    let tok = 1;
-    for (const s of cmds) {
-      const from = c.mark();
-      await c.send(tok++, s.cmd);
-      if (s.stop) await c.stoppedAndPrompt(from, 30000);
-      out.push(
-        c.lines
-          .slice(from)
-          .filter((l) => comparable(l) && l !== '(gdb) ')
-          .map((l) => normalize(l).replace(/^\d+\^/, '^')),
-      );
-    }
-  } finally {
-    c.write('-gdb-exit\n');
-    await c.close();
-  }
-  return out;
-}
-
 test('MI: console `watch X if C`, -break-condition and -break-after on a watch, as gdb', async () => {
   const cmds = [
     { cmd: '-break-insert accumulate' },
@@ -120,8 +81,8 @@ test('MI: console `watch X if C`, -break-condition and -break-after on a watch, 
     { cmd: '-exec-continue', stop: true },
     { cmd: '-exec-continue', stop: true },
   ];
-  const g = await drive('gdb', cmds);
-  const b = await drive('backstep', cmds);
+  const g = await miTranscript('gdb', ['--args', program], cmds);
+  const b = await miTranscript('backstep', ['--args', program], cmds);
   const pick = (t: string[]) => t.filter((l) => !l.startsWith('*running') && !l.startsWith('=thread') && !l.startsWith('&"warning'));
   for (let i = 2; i < cmds.length; i++) expect({ cmd: cmds[i].cmd, out: pick(b[i]) }).toEqual({ cmd: cmds[i].cmd, out: pick(g[i]) });
 });

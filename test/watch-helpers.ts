@@ -1,6 +1,9 @@
 // Shared by the watch-*.test.ts files: gdb's watchpoint stops parsed from a batch run with POS markers
 // (engine-helpers' gdb()), and our stop descriptions in the same shape.
 import type { StopInfo } from '../src/engine/api';
+import type { Session } from '../src/engine/session';
+import { leftoverTracees, waitUntil } from './helpers';
+import { newSession } from './engine-helpers';
 
 export interface GdbStop {
   /** gdb's lines from the watchpoint header (or "Watchpoint N deleted ...", "Breakpoint N, ...") to the frame line. */
@@ -46,4 +49,32 @@ function stopLines(lines: string[]): string[] {
 /** Our stop's description in the same shape (from the first header to the frame line). */
 export function ourLines(stop: StopInfo): string[] {
   return stopLines(stop.description.split('\n'));
+}
+
+/**
+ * Sessions for a watch test file: each one is disposed in afterAll, which then checks that no tracee
+ * is left (front-end processes, gdb and the MI/DAP servers, are reaped by Node shortly after they exit).
+ */
+export function watchSessions(program: string): { session: () => Session; stoppedAt: (where: string) => Promise<Session> } {
+  const sessions: Session[] = [];
+  afterAll(async () => {
+    for (const s of sessions) await s.dispose();
+    await waitUntil(() => leftoverTracees().length === 0, 5000).catch(() => undefined);
+    expect(leftoverTracees()).toEqual([]);
+  });
+  const session = (): Session => {
+    const { s } = newSession();
+    sessions.push(s);
+    return s;
+  };
+  /** A new session on `program`, launched and stopped at a breakpoint on `where`. */
+  const stoppedAt = async (where: string): Promise<Session> => {
+    const s = session();
+    await s.loadProgram(program);
+    await s.setBreakpoint({ location: where });
+    const first = await s.launch({ program, stdio: 'pipe' });
+    expect(first.reason).toBe('breakpoint');
+    return s;
+  };
+  return { session, stoppedAt };
 }

@@ -2,7 +2,7 @@
 // watchpoint-trigger / read-watchpoint-trigger / access-watchpoint-trigger *stopped records with
 // their values, the console text before them, and the console `watch` command.
 import { fixture, leftoverTracees } from './helpers';
-import { MiClient, comparable, normalize } from './mi-client';
+import { MiStep, miTranscript } from './mi-client';
 
 jest.setTimeout(120000);
 
@@ -13,29 +13,8 @@ afterAll(() => {
 });
 
 /** The result record of each command, and for running commands the console lines and *stopped before the prompt. */
-async function drive(which: 'gdb' | 'backstep', cmds: { cmd: string; stop?: boolean }[]): Promise<string[][]> {
-  const c = MiClient.start(which, ['--args', LOOP, '3']);
-  const out: string[][] = [];
-  try {
-    await c.ready();
-    let tok = 1;
-    for (const s of cmds) {
-      const from = c.mark();
-      const token = tok++;
-      await c.send(token, s.cmd);
-      if (s.stop) await c.stoppedAndPrompt(from, 30000);
-      out.push(
-        c.lines
-          .slice(from)
-          .filter((l) => comparable(l) && l !== '(gdb) ' && !l.startsWith('*running') && !l.startsWith('=thread') && !l.startsWith('=breakpoint-modified') && !l.startsWith('&'))
-          .map((l) => normalize(l).replace(/^\d+\^/, '^')),
-      );
-    }
-  } finally {
-    c.write('-gdb-exit\n');
-    await c.close();
-  }
-  return out;
+function drive(which: 'gdb' | 'backstep', cmds: MiStep[]): Promise<string[][]> {
+  return miTranscript(which, ['--args', LOOP, '3'], cmds, (l) => !l.startsWith('*running') && !l.startsWith('=thread') && !l.startsWith('=breakpoint-modified') && !l.startsWith('&'));
 }
 
 test('-break-watch / -r / -a and their *stopped records match gdb', async () => {

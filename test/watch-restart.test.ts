@@ -2,31 +2,17 @@
 // (gdb 13 on the same fixture is the oracle), and a restarted checkpoint (a fork: no debug registers of
 // its own) triggers the watch again at the same place as the first time (gdb cannot checkpoint on this
 // machine: the first pass of the same session is the oracle, and gdb's stop for the same watch).
-import { fixture, leftoverTracees, waitUntil } from './helpers';
-import { gdb, newSession } from './engine-helpers';
-import { continues, gdbStops, ourLines } from './watch-helpers';
+import { fixture } from './helpers';
+import { gdb } from './engine-helpers';
+import { continues, gdbStops, ourLines, watchSessions } from './watch-helpers';
 import type { Session } from '../src/engine/session';
-import { MiClient, comparable, normalize } from './mi-client';
+import { miTranscript } from './mi-client';
 
 jest.setTimeout(120000);
 
 const program = fixture('watchscope');
-const sessions: Session[] = [];
-afterAll(async () => {
-  for (const s of sessions) await s.dispose();
-  await waitUntil(() => leftoverTracees().length === 0, 5000).catch(() => undefined);
-  expect(leftoverTracees()).toEqual([]);
-});
-
-async function atAccumulate(): Promise<Session> {
-  const { s } = newSession();
-  sessions.push(s);
-  await s.loadProgram(program);
-  await s.setBreakpoint({ location: 'accumulate' });
-  const first = await s.launch({ program, stdio: 'pipe' });
-  expect(first.reason).toBe('breakpoint');
-  return s;
-}
+const { stoppedAt } = watchSessions(program);
+const atAccumulate = (): Promise<Session> => stoppedAt('accumulate');
 
 test('run again: the watch on a global is kept and inserted in the new process, the local one is deleted', async () => {
   const g = gdbStops(gdb(program, [], ['break accumulate', 'run', 'watch total', 'watch sum', 'run', 'info watchpoints', ...continues(2)]));
@@ -72,30 +58,6 @@ test('restarting a checkpoint: the debug registers are set in the copy, the watc
   await s.kill();
 });
 
-async function drive(which: 'gdb' | 'backstep', cmds: { cmd: string; stop?: boolean }[]): Promise<string[][]> {
-  const c = MiClient.start(which, ['--args', program]);
-  const out: string[][] = [];
-  try {
-    await c.ready();
-    let tok = 1;
-    for (const s of cmds) {
-      const from = c.mark();
-      await c.send(tok++, s.cmd);
-      if (s.stop) await c.stoppedAndPrompt(from, 30000);
-      out.push(
-        c.lines
-          .slice(from)
-          .filter((l) => comparable(l) && l !== '(gdb) ')
-          .map((l) => normalize(l).replace(/^\d+\^/, '^')),
-      );
-    }
-  } finally {
-    c.write('-gdb-exit\n');
-    await c.close();
-  }
-  return out;
-}
-
 test('MI: -exec-run again deletes the watch on a local (=breakpoint-deleted before ^running), keeps the global one', async () => {
   const cmds = [
     { cmd: '-break-insert accumulate' },
@@ -106,8 +68,8 @@ test('MI: -exec-run again deletes the watch on a local (=breakpoint-deleted befo
     { cmd: '-break-list' },
     { cmd: '-exec-continue', stop: true },
   ];
-  const g = await drive('gdb', cmds);
-  const b = await drive('backstep', cmds);
+  const g = await miTranscript('gdb', ['--args', program], cmds);
+  const b = await miTranscript('backstep', ['--args', program], cmds);
   const deleted = (t: string[]) => t.filter((l) => /^=breakpoint-deleted|^\^running/.test(l));
   expect(deleted(b[4])).toEqual(deleted(g[4]));
   expect(deleted(g[4])).toEqual(['=breakpoint-deleted,id="2"', '^running']);

@@ -2,28 +2,15 @@
 // before, the watchpoint-scope stop at the caller right after the return (gdb's message, pc, line),
 // recursion (a deeper call returning to the same address does not end the watch), and MI's
 // *stopped,reason="watchpoint-scope" record and =breakpoint-deleted.
-import { fixture, leftoverTracees, waitUntil } from './helpers';
-import { gdb, newSession } from './engine-helpers';
-import { continues, gdbStops, ourLines } from './watch-helpers';
-import { MiClient, comparable, normalize } from './mi-client';
-import type { Session } from '../src/engine/session';
+import { fixture } from './helpers';
+import { gdb } from './engine-helpers';
+import { continues, gdbStops, ourLines, watchSessions } from './watch-helpers';
+import { miTranscript } from './mi-client';
 
 jest.setTimeout(120000);
 
 const program = fixture('watchscope');
-const sessions: Session[] = [];
-afterAll(async () => {
-  for (const s of sessions) await s.dispose();
-  // Front-end processes (gdb, the MI and DAP servers) are reaped by Node shortly after they exit.
-  await waitUntil(() => leftoverTracees().length === 0, 5000).catch(() => undefined);
-  expect(leftoverTracees()).toEqual([]);
-});
-
-function session(): Session {
-  const { s } = newSession();
-  sessions.push(s);
-  return s;
-}
+const { session } = watchSessions(program);
 
 test('a watch on a local: same stops as gdb, then deleted at the caller when accumulate returns', async () => {
   const cmds = ['break accumulate', 'run', 'watch sum', ...continues(5)];
@@ -134,31 +121,6 @@ test('finish out of the watched frame: gdb reports the scope end and the finish 
   await s.kill();
 });
 
-/** MI transcript of each command (result records, console text and *stopped). */
-async function drive(which: 'gdb' | 'backstep', cmds: { cmd: string; stop?: boolean }[]): Promise<string[][]> {
-  const c = MiClient.start(which, ['--args', program]);
-  const out: string[][] = [];
-  try {
-    await c.ready();
-    let tok = 1;
-    for (const s of cmds) {
-      const from = c.mark();
-      await c.send(tok++, s.cmd);
-      if (s.stop) await c.stoppedAndPrompt(from, 30000);
-      out.push(
-        c.lines
-          .slice(from)
-          .filter((l) => comparable(l) && l !== '(gdb) ')
-          .map((l) => normalize(l).replace(/^\d+\^/, '^')),
-      );
-    }
-  } finally {
-    c.write('-gdb-exit\n');
-    await c.close();
-  }
-  return out;
-}
-
 test('MI: *stopped,reason="watchpoint-scope",wpnum and =breakpoint-deleted as gdb', async () => {
   const cmds = [
     { cmd: '-break-insert accumulate' },
@@ -170,8 +132,8 @@ test('MI: *stopped,reason="watchpoint-scope",wpnum and =breakpoint-deleted as gd
     { cmd: '-exec-continue', stop: true },
     { cmd: '-break-list' },
   ];
-  const g = await drive('gdb', cmds);
-  const b = await drive('backstep', cmds);
+  const g = await miTranscript('gdb', ['--args', program], cmds);
+  const b = await miTranscript('backstep', ['--args', program], cmds);
   const pick = (t: string[]) => t.filter((l) => l.startsWith('*stopped') || l.startsWith('~') || l.startsWith('=breakpoint-deleted'));
   for (const i of [3, 4, 5, 6]) expect({ i, out: pick(b[i]) }).toEqual({ i, out: pick(g[i]) });
   expect(g[6].some((l) => l.startsWith('*stopped,reason="watchpoint-scope",wpnum="2",frame={'))).toBe(true);
@@ -187,8 +149,8 @@ test('MI: -exec-finish out of the watched frame: reason="watchpoint-scope",wpnum
     { cmd: '-break-delete 1' },
     { cmd: '-exec-finish', stop: true },
   ];
-  const g = await drive('gdb', cmds);
-  const b = await drive('backstep', cmds);
+  const g = await miTranscript('gdb', ['--args', program], cmds);
+  const b = await miTranscript('backstep', ['--args', program], cmds);
   const pick = (t: string[]) => t.filter((l) => l.startsWith('*stopped') || l.startsWith('~') || l.startsWith('=breakpoint-deleted'));
   expect(pick(b[4])).toEqual(pick(g[4]));
   expect(g[4].some((l) => l.startsWith('*stopped,reason="watchpoint-scope",wpnum="2",reason="function-finished"'))).toBe(true);

@@ -3,36 +3,14 @@
 // software watchpoint, "Watchpoint 2: big"), a watch that falls back to software because the debug
 // registers are taken (compared with gdb's stops for the same expression), a local in main watched in
 // software until main returns (gdb with can-use-hw-watchpoints 0), and pause while single-stepping.
-import { fixture, leftoverTracees, waitUntil } from './helpers';
-import { gdb, newSession } from './engine-helpers';
-import { continues, gdbStops, ourLines } from './watch-helpers';
-import type { Session } from '../src/engine/session';
+import { fixture } from './helpers';
+import { gdb } from './engine-helpers';
+import { continues, gdbStops, ourLines, watchSessions } from './watch-helpers';
 
 jest.setTimeout(120000);
 
 const program = fixture('watchscope');
-const sessions: Session[] = [];
-afterAll(async () => {
-  for (const s of sessions) await s.dispose();
-  // Front-end processes (gdb, the MI and DAP servers) are reaped by Node shortly after they exit.
-  await waitUntil(() => leftoverTracees().length === 0, 5000).catch(() => undefined);
-  expect(leftoverTracees()).toEqual([]);
-});
-
-function session(): Session {
-  const { s } = newSession();
-  sessions.push(s);
-  return s;
-}
-
-async function stoppedAt(where: string): Promise<Session> {
-  const s = session();
-  await s.loadProgram(program);
-  await s.setBreakpoint({ location: where });
-  const first = await s.launch({ program, stdio: 'pipe' });
-  expect(first.reason).toBe('breakpoint');
-  return s;
-}
+const { session, stoppedAt } = watchSessions(program);
 
 test('a 96-byte struct: software watchpoint with the same stops, texts, pcs and lines as gdb', async () => {
   const g = gdbStops(gdb(program, [], ['break 38', 'run', 'watch big', ...continues(3)]));

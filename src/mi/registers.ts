@@ -142,10 +142,10 @@ export function formatRegister(name: string, r: RegValue, fmt: string): string {
   const v = BigInt.asUintN(bits, r.value);
   if (/^xmm\d+$/.test(name)) return formatVector(v, fmt);
   if (/^[yz]mm\d+$/.test(name)) return formatWideVector(v, bits as 256 | 512, fmt);
-  if (/^zmm\d+h$/.test(name)) return elements(lanes(v, 128, 2).map((x) => laneText(x, 128, fmt === 'N' ? 'u' : fmt)));
+  if (/^zmm\d+h$/.test(name)) return elements(lanes(v, 128, 2).map((x) => intText(x, 128, fmt === 'N' ? 'u' : fmt)));
   if (/^st\d$/.test(name)) {
     if (fmt === 'N') return r.natural ?? x87Natural(v);
-    return formatInt(v, fmt === 'r' ? 'z' : fmt, bits);
+    return intText(v, bits, fmt);
   }
   switch (fmt) {
     case 'N':
@@ -155,26 +155,7 @@ export function formatRegister(name: string, r: RegValue, fmt: string): string {
     case 'r':
       return '0x' + v.toString(16).padStart(r.size * 2, '0');
     default:
-      return formatInt(v, fmt, bits);
-  }
-}
-
-function formatInt(v: bigint, fmt: string, bits: number): string {
-  switch (fmt) {
-    case 'x':
-      return '0x' + v.toString(16);
-    case 'z':
-      return '0x' + v.toString(16).padStart(bits / 4, '0');
-    case 'o':
-      return v === 0n ? '0' : '0' + v.toString(8);
-    case 't':
-      return v.toString(2);
-    case 'd':
-      return BigInt.asIntN(bits, v).toString();
-    case 'u':
-      return v.toString();
-    default:
-      return BigInt.asIntN(bits, v).toString();
+      return intText(v, bits, fmt);
   }
 }
 
@@ -261,8 +242,11 @@ function floatLane(bits: bigint, expBits: number, mantBits: number, digits: numb
   return cFormatG(v, digits);
 }
 
-/** One integer lane of a vector in an MI format letter (N: signed, as gdb prints int lanes). */
-function laneText(x: bigint, w: number, fmt: string): string {
+/**
+ * An integer (a vector lane or a whole register) `bits` wide in an MI format letter: x hex, z and r
+ * zero-padded hex, o octal, t binary, u unsigned, d and anything else (N) signed, as gdb prints int lanes.
+ */
+function intText(x: bigint, w: number, fmt: string): string {
   switch (fmt) {
     case 'x':
       return '0x' + x.toString(16);
@@ -286,7 +270,7 @@ function laneText(x: bigint, w: number, fmt: string): string {
  */
 function formatWideVector(v: bigint, bits: 256 | 512, fmt: string): string {
   const natural = fmt === 'N';
-  const ints = (w: number) => elements(lanes(v, w, bits / w).map((x) => laneText(x, w, fmt)));
+  const ints = (w: number) => elements(lanes(v, w, bits / w).map((x) => intText(x, w, fmt)));
   const floats = (w: number, expBits: number, mantBits: number, digits: number) =>
     natural ? elements(lanes(v, w, bits / w).map((x) => floatLane(x, expBits, mantBits, digits))) : ints(w);
   const n = (w: number) => bits / w;
@@ -303,29 +287,12 @@ function formatWideVector(v: bigint, bits: 256 | 512, fmt: string): string {
  * hex, o octal, t binary, d signed, u unsigned, N natural (floats for the float views, signed integers).
  */
 function formatVector(v: bigint, fmt: string): string {
-  const lane = (x: bigint, w: number): string => {
-    switch (fmt) {
-      case 'x':
-        return '0x' + x.toString(16);
-      case 'z':
-      case 'r':
-        return '0x' + x.toString(16).padStart(w / 4, '0');
-      case 'o':
-        return x === 0n ? '0' : '0' + x.toString(8);
-      case 't':
-        return x.toString(2);
-      case 'u':
-        return x.toString();
-      default:
-        return BigInt.asIntN(w, x).toString();
-    }
-  };
-  const ints = (w: number, n: number) => elements(lanes(v, w, n).map((x) => lane(x, w)));
+  const ints = (w: number, n: number) => elements(lanes(v, w, n).map((x) => intText(x, w, fmt)));
   const natural = fmt === 'N';
   const floats = (w: number, n: number, expBits: number, mantBits: number, digits: number) =>
     natural ? elements(lanes(v, w, n).map((x) => floatLane(x, expBits, mantBits, digits))) : ints(w, n);
   // uint128 is unsigned: N and u print it as such, d as signed (gdb's print_scalar_formatted).
-  const u128 = natural || fmt === 'u' ? v.toString() : fmt === 'd' ? BigInt.asIntN(128, v).toString() : lane(v, 128);
+  const u128 = natural || fmt === 'u' ? v.toString() : fmt === 'd' ? BigInt.asIntN(128, v).toString() : intText(v, 128, fmt);
   return (
     `{v8_bfloat16 = ${floats(16, 8, 8, 7, 4)}, v8_half = ${floats(16, 8, 5, 10, 5)}, v4_float = ${floats(32, 4, 8, 23, 9)}, ` +
     `v2_double = ${floats(64, 2, 11, 52, 17)}, v16_int8 = ${ints(8, 16)}, v8_int16 = ${ints(16, 8)}, v4_int32 = ${ints(32, 4)}, ` +
