@@ -101,6 +101,8 @@ describe('DAP attach, pause, detach, terminate', () => {
       const pid = proc.body.systemProcessId as number;
       // spin prints its pid once it is in main's loop.
       await c.nextEvent('output', (e) => e.body.category === 'stdout', 15000, 0);
+      // The output arrives while write() is still returning: give it time to reach the loop.
+      await new Promise((r) => setTimeout(r, 100));
       // While it runs, the client still sees a thread to pause.
       expect((await c.threadsRequest()).body.threads.map((t) => t.id)).toEqual([pid]);
       const paused = c.stopped('pause');
