@@ -5,11 +5,10 @@
 // `stopped` event; the adapter sends -exec-next and waits for *stopped). Runs alternate between the two
 // debuggers so a loaded machine affects both alike.
 // Usage: npx tsc -p tsconfig.json && node dist/bench/run.js mi   (or node dist/bench/mi-bench.js)
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { backstepGdbWrapper, CdtClient } from '../test/mi-cdt-client';
-import { BENCH_BIN, hasGdb, median, Row } from './common';
+import { BENCH_BIN, buildGenerated, hasGdb, median, Row } from './common';
 
 const UNITS = 40;
 const FUNCS = 40;
@@ -45,18 +44,8 @@ function mainSource(): { text: string; bpLine: number } {
 }
 
 function buildProgram(): number {
-  fs.mkdirSync(SRC_DIR, { recursive: true });
   const { text, bpLine } = mainSource();
-  if (!fs.existsSync(PROGRAM) || !fs.existsSync(MAIN_C) || fs.readFileSync(MAIN_C, 'utf8') !== text) {
-    const sources = [MAIN_C];
-    fs.writeFileSync(MAIN_C, text);
-    for (let u = 0; u < UNITS; u++) {
-      const f = path.join(SRC_DIR, `unit${u}.c`);
-      fs.writeFileSync(f, unitSource(u));
-      sources.push(f);
-    }
-    execFileSync('gcc', ['-g', '-O0', '-o', PROGRAM, ...sources], { stdio: 'inherit' });
-  }
+  buildGenerated(SRC_DIR, PROGRAM, text, UNITS, unitSource);
   return bpLine;
 }
 

@@ -69,7 +69,7 @@ import { Ev, functionEnd, LineStepMode, runTo, StepHost, StepResult, stepInstruc
 import { functionAt, lineAt } from './symbolize';
 import { DataBridge } from './data';
 import { registerList } from './registers';
-import { ReverseEngine } from './reverse/reverse';
+import type { ReverseEngine } from './reverse/reverse';
 import { SessionCheckpoints } from './checkpoints-session';
 import { WatchManager } from './watchpoints';
 import { symbolFor } from './values/symbolize';
@@ -169,8 +169,22 @@ export class Session extends EventEmitter implements Engine {
   private inlineState?: { tid: number; hiding: InlineHiding };
   /** Set by the checkpoint engine. */
   checkpointProvider?: CheckpointProvider;
-  /** Set by the reverse-execution engine. */
-  reverseProvider?: ReverseProvider;
+  /**
+   * The reverse-execution engine: created (and its module, which loads the x86 decoder, required) on
+   * first use, so that a session start does not pay ~25 ms for it. Assigning replaces it.
+   */
+  get reverseProvider(): ReverseProvider | undefined {
+    if (this.reverseOverride === undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { ReverseEngine: RE } = require('./reverse/reverse') as { ReverseEngine: typeof ReverseEngine };
+      this.reverseOverride = new RE(this);
+    }
+    return this.reverseOverride ?? undefined;
+  }
+  set reverseProvider(p: ReverseProvider | undefined) {
+    this.reverseOverride = p ?? null;
+  }
+  private reverseOverride: ReverseProvider | null | undefined;
   readonly data: DataBridge;
 
   constructor(private readonly options: SessionOptions = {}) {
@@ -199,7 +213,6 @@ export class Session extends EventEmitter implements Engine {
       changed: (bp) => this.emit('breakpoint', { reason: 'changed', breakpoint: bp }),
     });
     this.checkpointProvider = new SessionCheckpoints(this);
-    this.reverseProvider = new ReverseEngine(this);
   }
 
   // ------------------------------------------------------------------ typed events
@@ -1389,7 +1402,7 @@ export class Session extends EventEmitter implements Engine {
   }
 
   async stopRecording(): Promise<void> {
-    await this.reverseProvider?.stopRecording?.();
+    await this.reverseOverride?.stopRecording?.();
   }
   reverseContinue(opts: RunOptions = {}): Promise<StopInfo> {
     return this.reverseProvider ? this.reverseProvider.reverseContinue(opts) : this.unsupported();
@@ -1427,7 +1440,7 @@ export class Session extends EventEmitter implements Engine {
    */
   async switchToCheckpointProcess(inf: Inferior, checkpointId: number, message: string, previousPid?: number): Promise<StopInfo> {
     // The recorded history was the previous process's.
-    await this.reverseProvider?.stopRecording?.();
+    await this.reverseOverride?.stopRecording?.();
     const oldMods = this.mods;
     this.inf = inf;
     this.st = 'stopped';

@@ -216,7 +216,8 @@ def(['echo'], (mi, _c, args) => {
 def(['shell', '!'], (mi, _c, args) => {
   // gdb runs the command with the debugger's stdio: its output goes to the same place as MI's.
   const r = child.spawnSync('/bin/sh', ['-c', args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: mi.cwd });
-  if (r.stdout?.length) process.stdout.write(r.stdout);
+  // Through the interpreter's output, which batches MI records: the output keeps its place among them.
+  if (r.stdout?.length) mi.opts.write(r.stdout.toString());
   if (r.stderr?.length) process.stderr.write(r.stderr);
 });
 def(['pwd'], (mi) => {

@@ -53,22 +53,68 @@ async function main(): Promise<void> {
   const { Session } = require('../engine/session') as typeof import('../engine/session'); // eslint-disable-line @typescript-eslint/no-require-imports
   const { createInterpreter } = require('./index') as typeof import('./index'); // eslint-disable-line @typescript-eslint/no-require-imports
   const engine = new Session();
+  // Baseline-compile (Sparkplug) every function compiled from the moment the program starts: the run
+  // path (resuming, stop handling, unwinding, *stopped) is first called then, and a session's first
+  // `next`s run it tens of times, too few to tier up by themselves (cdt-gdb-adapter's `next` was ~7%
+  // faster, docs/mi.md). The engine sets the same flag at its first stop report (src/engine/data.ts),
+  // which is too late for code the launch already ran; before the program starts, the launch's
+  // once-only symbol loading would pay for compiling it. BACKSTEP_NO_WARMUP=1 (or =jit) leaves it out.
+  const noWarm = process.env.BACKSTEP_NO_WARMUP;
+  if (noWarm !== '1' && noWarm !== 'jit') {
+    engine.once('process', () => {
+      try {
+        (require('v8') as typeof import('v8')).setFlagsFromString('--always-sparkplug'); // eslint-disable-line @typescript-eslint/no-require-imports
+      } catch {
+        /* not this V8 */
+      }
+    });
+  }
   let exiting = false;
   const exit = (code: number) => {
     if (exiting) return;
     exiting = true;
+    flush();
     // Let stdout drain before leaving.
     process.stdout.write('', () => process.exit(code));
     setTimeout(() => process.exit(code), 500).unref();
+  };
+  // BACKSTEP_MI_TRACE=<file>: every input line and output record with a µs timestamp (for profiling
+  // what a front-end sends per stop and how long each command takes).
+  const traceFile = process.env.BACKSTEP_MI_TRACE;
+  const t0 = process.hrtime.bigint();
+  const trace = traceFile
+    ? (dir: string, text: string) => fs.appendFileSync(traceFile, `${(Number(process.hrtime.bigint() - t0) / 1e3).toFixed(0).padStart(10)} ${dir} ${text.length > 200 ? text.slice(0, 200) + '...' : text}\n`)
+    : undefined;
+  // Output: the records a command or a stop produces go out in one write (one pipe write, one wake-up
+  // of the front-end), not one per line, and never wait for a timer: a batch ends at the prompt or at
+  // the end of the current synchronous stretch (a microtask), whichever comes first. A resume's batch
+  // (^running, *running, prompt) must be out before the program runs: a program writing to the same
+  // terminal or pipe prints after it, as with gdb.
+  let out: string[] = [];
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    if (!out.length) return;
+    const text = out.length === 1 ? out[0] : out.join('');
+    out = [];
+    try {
+      process.stdout.write(text);
+    } catch {
+      /* the front-end went away */
+    }
   };
   const mi: MiInterpreter = createInterpreter(engine, {
     miVersion: mv,
     version,
     write: (t) => {
-      try {
-        process.stdout.write(t);
-      } catch {
-        /* the front-end went away */
+      trace?.('>', t.replace(/\n$/, ''));
+      out.push(t);
+      // A prompt ends a batch; anything else (async records with mi-async on, notifications from the
+      // program's events) goes out when the current synchronous stretch of work ends.
+      if (t === '(gdb) \n') flush();
+      else if (!flushQueued) {
+        flushQueued = true;
+        queueMicrotask(flush);
       }
     },
     onExit: exit,
@@ -92,6 +138,7 @@ async function main(): Promise<void> {
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
+      trace?.('<', line);
       mi.input(line);
     }
   });

@@ -19,19 +19,15 @@ export class MiRaw {
 export type MiTuple = { [name: string]: MiValue | undefined };
 export type MiValue = string | MiValue[] | MiResults | MiRaw | MiTuple;
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[\x00-\x1f\x7f-\uffff"\\]/;
+
 /** A c-string as gdb writes it (printchar in gdb/utils.c with MI's seven-bit strings). Works on UTF-8 bytes. */
 export function cstring(s: string): string {
   let out = '"';
-  // Fast path for plain ASCII.
-  let plain = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c >= 0x7f || c === 0x22 || c === 0x5c) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return out + s + '"';
+  // Fast path for plain ASCII (a native regexp scan: this runs for every string of every record,
+  // mostly before the JIT has compiled it).
+  if (!NEEDS_ESCAPE.test(s)) return out + s + '"';
   const bytes = Buffer.from(s, 'utf8');
   for (const c of bytes) out += escapeByte(c);
   return out + '"';
