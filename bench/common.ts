@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks: fixtures, gdb runs, timing and the printed table.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -68,6 +69,29 @@ export function gdbTimed(setup: string[], timed: string[], program: string, args
   const m = /ELAPSED ([\d.]+)/.exec(out);
   if (!m) throw new Error(`gdb printed no timing:\n${out.slice(-2000)}`);
   return Number(m[1]);
+}
+
+/** Times each of `count` runs of one gdb command separately (ms each), after the setup commands. */
+export function gdbTimedEach(setup: string[], command: string, count: number, program: string, args: string[] = []): number[] {
+  const loop =
+    'python\nimport time\n__ts = []\n' +
+    `for __i in range(${count}):\n    __t = time.time()\n    gdb.execute(${JSON.stringify(command)}, to_string=True)\n    __ts.append(time.time() - __t)\n` +
+    'print("EACH " + " ".join("%.7f" % x for x in __ts))\nend';
+  const script = ['set pagination off', 'set confirm off', ...setup, loop].join('\n') + '\n';
+  const file = path.join(os.tmpdir(), `backstep-bench-${process.pid}.gdb`);
+  fs.writeFileSync(file, script);
+  try {
+    const out = execFileSync('gdb', ['-batch', '-nx', '-x', file, '--args', program, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    const m = /EACH ([\d. ]+)/.exec(out);
+    if (!m) throw new Error(`gdb printed no timing:\n${out.slice(-2000)}`);
+    return m[1].trim().split(/\s+/).map((x) => 1000 * Number(x));
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+export function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 export function nmAddress(binary: string, symbol: string): number {
