@@ -8,7 +8,7 @@
 // Profiling: DAP_BENCH_ONLY=backstep leaves lldb out, DAP_BENCH_NODE_FLAGS passes node flags to the
 // adapter (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), DAP_BENCH_INSPECTS changes the number of
 // inspections per session, DAP_BENCH_NEXTS the number of measured `next`s per session (25), DAP_BENCH_RUNS
-// the number of interleaved sessions per side (3).
+// the number of interleaved sessions per side (3), DAP_BENCH_DUMP=1 prints every sample.
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
@@ -202,6 +202,8 @@ async function session(command: string, args: string[], bpLine: number, extraLau
       await dap.request('next', { threadId });
       await s;
     }
+    // DAP_BENCH_DUMP=1 prints each session's samples (warm-up shows as the first ones being slower).
+    if (process.env.DAP_BENCH_DUMP) console.log(`${path.basename(command)} next ${nextMs.map((x) => x.toFixed(2)).join(' ')}\n  inspect ${inspectMs.map((x) => x.toFixed(2)).join(' ')}`);
     return { launchMs, nextMs, inspectMs };
   } finally {
     await dap.close();

@@ -12,6 +12,9 @@ import { isCplusUnit } from './variables';
 interface MsymTable {
   /** Allocated sections: [start, end) link-time, index. */
   sections: { start: number; end: number; index: number }[];
+  /** The span of all of them: [lo, hi) (an address outside it, on the stack or the heap, is rejected at once). */
+  lo: number;
+  hi: number;
   /** Per section index: symbols sorted by address (built on the first address inside the module). */
   bySection?: Map<number, ElfSymbol[]>;
 }
@@ -27,7 +30,13 @@ function table(m: ModuleSymbols): MsymTable {
   elf.sections.forEach((s, index) => {
     if (s.flags & SHF_ALLOC && s.size > 0 && s.addr !== 0) sections.push({ start: s.addr, end: s.addr + s.size, index });
   });
-  t = { sections };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of sections) {
+    if (x.start < lo) lo = x.start;
+    if (x.end > hi) hi = x.end;
+  }
+  t = { sections, lo, hi };
   tables.set(elf, t);
   return t;
 }
@@ -131,7 +140,7 @@ export function symbolFor(addr: number, modules: ModuleSymbols[] | undefined, op
   for (const m of modules) {
     const link = addr - m.loadBias;
     const t = table(m);
-    if (!t.sections.some((s) => link >= s.start && link < s.end)) continue;
+    if (link < t.lo || link >= t.hi || !t.sections.some((s) => link >= s.start && link < s.end)) continue;
     let msym = minimalSymbol(m, link);
     const fn = functionPrintName(m, link, opts.linkageNames);
     // gdb ignores zero-sized data symbols here (section markers, _end, labels).
