@@ -741,26 +741,15 @@ export interface FoundSymbol {
 }
 
 /** Defining DIE of a global named `name` in a module (exact qualified name). */
-function findGlobalIn(module: ModuleSymbols, name: string, preferUnit?: Unit): Die | undefined {
-  const sf = module.symbolFile;
-  const cands = globalsNamed(sf, name);
-  if (!cands.length) return undefined;
-  const pick = (preferUnit && cands.find((g) => g.unit === preferUnit)) ?? cands.find((g) => g.external) ?? cands[0];
-  return pick.die;
-}
-
-/** Names whose definition is being looked up: a "definition" that is itself only a declaration (no location, e.g. libc's `environ` alias) must not send the lookup round in circles. */
-const definitionsInProgress = new Set<string>();
-
+/**
+ * The definition of a global that a DIE only declares: a DIE of that name holding the location or the
+ * value itself. A DIE that merely points at a declaration (libc's `environ` alias) is none, so the
+ * lookup cannot come back to the DIE it started from.
+ */
 function findGlobalDefinition(name: string, module: ModuleSymbols, frame: FrameContext | undefined, mem: TargetMemory | undefined): Value | undefined {
-  const d = findGlobalIn(module, name);
-  if (!d || d.flag(DW_AT.declaration) || definitionsInProgress.has(name)) return undefined;
-  definitionsInProgress.add(name);
-  try {
-    return variableValue(d, module, frame, mem);
-  } finally {
-    definitionsInProgress.delete(name);
-  }
+  const defs = globalsNamed(module.symbolFile, name).filter((g) => g.die.has(DW_AT.location) || g.die.has(DW_AT.const_value));
+  const def = defs.find((g) => g.external) ?? defs[0];
+  return def ? variableValue(def.die, module, frame, mem) : undefined;
 }
 
 /**
