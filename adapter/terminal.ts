@@ -29,7 +29,9 @@ export type RunInTerminal = (args: {
 }) => Promise<void>;
 
 export function helperScript(): string {
-  return path.join(__dirname, 'terminal-helper.js');
+  // Bundled (dist/bundle/), the helper is still the separate dist/adapter/terminal-helper.js.
+  const bundle = globalThis.__backstepBundle;
+  return bundle ? path.join(bundle.dist, 'adapter', 'terminal-helper.js') : path.join(__dirname, 'terminal-helper.js');
 }
 
 /** Starts the helper through the client and waits (up to timeoutMs) for it to connect. */

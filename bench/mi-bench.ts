@@ -43,7 +43,7 @@ function mainSource(): { text: string; bpLine: number } {
   return { text: l.join('\n'), bpLine };
 }
 
-function buildProgram(): number {
+export function buildProgram(): number {
   const { text, bpLine } = mainSource();
   buildGenerated(SRC_DIR, PROGRAM, text, UNITS, unitSource);
   return bpLine;
@@ -54,7 +54,7 @@ interface Sample {
   nextMs: number[];
 }
 
-async function session(gdb: string, bpLine: number): Promise<Sample> {
+export async function session(gdb: string, bpLine: number): Promise<Sample> {
   const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
   const t0 = process.hrtime.bigint();
   const c = new CdtClient();

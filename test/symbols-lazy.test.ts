@@ -44,6 +44,25 @@ describe('libc: separate debug file opened lazily', () => {
     expect(() => obj!.symbols.addressesForLine('nosuchdir/write.c', 26)).toThrow('No source file named nosuchdir/write.c.');
   });
 
+  (usable ? test : test.skip)('a name no string of libc ends with is refused without walking the line headers', () => {
+    // Its own SymbolFile on libc's debug file (openObject's object is shared with the other tests).
+    const fresh = SymbolFile.open(obj!.debugFile!, { lazy: true });
+    expect(() => fresh.addressesForLine('main.c', 3)).toThrow('No source file named main.c.');
+    expect(fresh.lineHeadersWalked).toBe(false);
+  });
+
+  (usable ? test : test.skip)('a basename that only ends a longer name (domain.c in finddomain.c): refused as gdb does', () => {
+    const fresh = SymbolFile.open(obj!.debugFile!, { lazy: true });
+    const gdbOut = execFileSync('gdb', ['-batch', '-nx', '-ex', 'break domain.c:40', LIBC], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(gdbOut).not.toMatch(/Breakpoint 1 at/);
+    expect(() => fresh.addressesForLine('domain.c', 40)).toThrow('No source file named domain.c.');
+    // `finddomain.c` holds the bytes, but not as a name of its own: still no walk.
+    expect(fresh.lineHeadersWalked).toBe(false);
+    const expected = gdbBreak(LIBC, 'finddomain.c:40');
+    expect(expected.length).toBeGreaterThan(0);
+    expect(obj!.symbols.addressesForLine('finddomain.c', 40).locations.map((l) => l.address)).toEqual(expected.map((e) => e.address));
+  });
+
   (usable ? test : test.skip)('break write.c:26 and abort.c:79 give gdb\'s locations', () => {
     for (const loc of ['write.c:26', 'abort.c:79']) {
       const expected = gdbBreak(LIBC, loc);
@@ -99,6 +118,29 @@ describe('lazy SymbolFile', () => {
         expect(b).toEqual(a);
       }
       expect(() => lazy.addressesForLine('nosuch.c', 1)).toThrow('No source file named nosuch.c.');
+    }
+  });
+
+  test('DWARF 2 and 4 line headers (names inline in .debug_line): FILE:LINE as gdb finds it', () => {
+    if (!hasGdb()) return;
+    for (const [name, loc] of [['loop_dwarf2', 'loop.c:9'], ['classes_dwarf4', 'classes.cpp:21']]) {
+      const out = execFileSync('gdb', ['-batch', '-nx', '-ex', `break ${loc}`, '-ex', 'info breakpoints', fixture(name)], { encoding: 'utf8' });
+      const expected = [...out.matchAll(/^\S+\s+(?:breakpoint\s+keep\s+)?y\s+0x([0-9a-f]+) in .+ at \S+:(\d+)$/gm)].map((m) => ({ address: parseInt(m[1], 16) }));
+      expect(expected.length).toBeGreaterThan(0);
+      const [file, line] = loc.split(':');
+      const lazy = SymbolFile.open(fixture(name), { lazy: true });
+      expect(lazy.addressesForLine(file, Number(line)).locations.map((l) => l.address)).toEqual(expected.map((e) => e.address));
+    }
+  });
+
+  test("mainUnit: the unit gdb lists `main` in, found without the name index", () => {
+    if (!hasGdb()) return;
+    for (const name of ['loop', 'classes', 'multi']) {
+      const out = execFileSync('gdb', ['-batch', '-nx', '-ex', 'info line main', fixture(name)], { encoding: 'utf8' });
+      const file = /^Line \d+ of "([^"]+)"/m.exec(out)![1];
+      const sf = SymbolFile.open(fixture(name), { lazy: true });
+      const unit = sf.mainUnit();
+      expect(unit?.name?.split('/').pop()).toBe(file.split('/').pop());
     }
   });
 });

@@ -586,7 +586,10 @@ function eagerBaselineFromNowOn(): void {
   eagerBaseline = true;
   if (process.env.BACKSTEP_NO_WARMUP === '1' || process.env.BACKSTEP_NO_WARMUP === 'jit') return;
   try {
+    globalThis.__backstepBundle?.takeCodeCache(); // before: see src/boot/bundle.ts
     setFlagsFromString('--always-sparkplug');
+    // For the code cache of a bundled start (src/boot/bundle.ts), which must know the flags.
+    (globalThis as { __backstepSparkplugOn?: boolean }).__backstepSparkplugOn = true;
   } catch {
     /* not this V8 */
   }

@@ -59,8 +59,10 @@ const MAX_CACHED_PAGES = 256;
 const READ_ONLY_OPS = new Set<string>(['ping', 'getRegs', 'getFpRegs', 'getXState', 'readMemory', 'threads', 'breakpoints', 'setBreakpoint', 'removeBreakpoint', 'setSignalPolicy']);
 
 function workerScript(): string {
-  // Compiled layout: dist/src/target/tracer-worker.js next to this file.
-  return path.join(__dirname, 'tracer-worker.js');
+  // Bundled (src/boot/bundle.ts), the worker starts from its own bundle through a boot file; else
+  // the compiled layout: dist/src/target/tracer-worker.js next to this file.
+  const bundle = globalThis.__backstepBundle;
+  return bundle ? path.join(bundle.dist, 'src', 'boot', 'tracer-worker.js') : path.join(__dirname, 'tracer-worker.js');
 }
 
 function toBuffer(u: unknown): Buffer {
@@ -90,7 +92,9 @@ export class Tracer {
         /* no spreading: long runs stay pinned */
       }
     }
-    this.worker = new Worker(workerScript(), { workerData: { shared: this.shared.buffer, cpu } });
+    // sparkplugOn: whether V8's --always-sparkplug is on as the worker starts (src/boot/bundle.ts).
+    const sparkplugOn = !!(globalThis as { __backstepSparkplugOn?: boolean }).__backstepSparkplugOn;
+    this.worker = new Worker(workerScript(), { workerData: { shared: this.shared.buffer, cpu, sparkplugOn } });
     this.worker.unref();
     this.worker.on('message', (m: ResponseMessage) => this.onMessage(m));
     this.worker.on('error', (e) => this.onWorkerGone(e));

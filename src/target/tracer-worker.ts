@@ -205,6 +205,8 @@ parentPort!.on('message', (msg: RequestMessage | { op: 'shutdown'; id: number })
   let reply: ResponseMessage;
   if (msg.op === 'shutdown') {
     tracer.killAll();
+    // Started from a bundle without a code cache: leave one for the next session (src/boot/bundle.ts).
+    globalThis.__backstepBundle?.takeCodeCache(true, true);
     reply = { id: msg.id, ok: true, result: null };
     parentPort!.postMessage(reply);
     return;
@@ -214,6 +216,9 @@ parentPort!.on('message', (msg: RequestMessage | { op: 'shutdown'; id: number })
   } catch (e) {
     reply = { id: msg.id, ok: false, error: toError(e) };
   }
+  // Started from a bundle without a code cache: take it now, before the reply lets the main thread
+  // change V8's flags (src/boot/bundle.ts).
+  if (reply.ok && (msg.op === 'launch' || msg.op === 'attach')) globalThis.__backstepBundle?.takeCodeCache();
   parentPort!.postMessage(reply);
   if (warmStage === 'off' && reply.ok && (msg.op === 'launch' || msg.op === 'attach')) warmStage = 'armed';
   warmUpWhenIdle();

@@ -172,7 +172,7 @@ class Evaluator {
     this.store = ctx.store;
     this.noSide = !!options.noSideEffects;
     const scope = this.frame ? frameScope(this.frame) : undefined;
-    const unit = scope?.chain[0]?.unit ?? this.modules[0]?.symbolFile.functionByName('main')?.unit;
+    const unit = scope?.chain[0]?.unit ?? this.modules[0]?.symbolFile.mainUnit();
     this.cplus = isCplusUnit(unit);
   }
 

@@ -931,7 +931,7 @@ function functionQualifiedName(scope: FrameScope): string | undefined {
 function mainUnit(modules: ModuleSymbols[]): Unit | undefined {
   const m = modules[0];
   if (!m) return undefined;
-  return m.symbolFile.functionByName('main')?.unit ?? m.symbolFile.dwarf.compileUnits()[0];
+  return m.symbolFile.mainUnit() ?? m.symbolFile.dwarf.compileUnits()[0];
 }
 
 /** A function named `name` (exact qualified name) as a value of function type at its entry. */
