@@ -258,28 +258,33 @@ export async function benchDap(runs = Number(process.env.DAP_BENCH_RUNS) || 3): 
   // leaves lldb out (profiling).
   const nodeFlags = (process.env.DAP_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   const lldb = process.env.DAP_BENCH_ONLY === 'backstep' ? undefined : lldbDap();
+  // DAP_BENCH_ALT=<another build's dist/adapter/main.js>: a third column, interleaved (A/B of a change).
+  const alt = process.env.DAP_BENCH_ALT;
   const ours: Sample[] = [];
   const theirs: Sample[] = [];
+  const alts: Sample[] = [];
   for (let i = 0; i < runs; i++) {
     ours.push(await session(process.execPath, [...nodeFlags, adapter], bpLine, {}));
+    if (alt) alts.push(await session(process.execPath, [...nodeFlags, alt], bpLine, {}));
     if (lldb) theirs.push(await session(lldb, [], bpLine, {}));
   }
-  const col = (f: (s: Sample) => number) => (theirs.length ? median(theirs.map(f)) : undefined);
   const name = lldb ? path.basename(lldb) : 'lldb-dap';
+  const col = (f: (s: Sample) => number) => (theirs.length ? median(theirs.map(f)) : undefined);
+  const withAlt = (others: Record<string, number | undefined>, f: (xs: Sample[]) => number) => (alt ? { ...others, alt: f(alts) } : others);
   const size = (fs.statSync(PROGRAM).size / 1e6).toFixed(1);
   return [
     {
       metric: `launch to first breakpoint (${size} MB program, ${UNITS + 1} units)`,
       unit: 'ms',
       backstep: median(ours.map((s) => s.launchMs)),
-      others: { [name]: col((s) => s.launchMs) },
+      others: withAlt({ [name]: col((s) => s.launchMs) }, (xs) => median(xs.map((s) => s.launchMs))),
       higherIsBetter: false,
     },
     {
       metric: '`next` round trip (median of request to stopped)',
       unit: 'ms',
       backstep: median(ours.flatMap((s) => s.nextMs)),
-      others: { [name]: theirs.length ? median(theirs.flatMap((s) => s.nextMs)) : undefined },
+      others: withAlt({ [name]: theirs.length ? median(theirs.flatMap((s) => s.nextMs)) : undefined }, (xs) => median(xs.flatMap((s) => s.nextMs))),
       higherIsBetter: false,
     },
     {
@@ -287,14 +292,14 @@ export async function benchDap(runs = Number(process.env.DAP_BENCH_RUNS) || 3): 
       metric: 'first `next` round trip after the breakpoint (median over sessions)',
       unit: 'ms',
       backstep: median(ours.map((s) => s.nextMs[0])),
-      others: { [name]: col((s) => s.nextMs[0]) },
+      others: withAlt({ [name]: col((s) => s.nextMs[0]) }, (xs) => median(xs.map((s) => s.nextMs[0]))),
       higherIsBetter: false,
     },
     {
       metric: 'stackTrace + scopes + variables round trip (median)',
       unit: 'ms',
       backstep: median(ours.flatMap((s) => s.inspectMs)),
-      others: { [name]: theirs.length ? median(theirs.flatMap((s) => s.inspectMs)) : undefined },
+      others: withAlt({ [name]: theirs.length ? median(theirs.flatMap((s) => s.inspectMs)) : undefined }, (xs) => median(xs.flatMap((s) => s.inspectMs))),
       higherIsBetter: false,
     },
   ];

@@ -571,18 +571,22 @@ export class DataBridge {
 }
 
 /**
- * From the first stop report on (its argument text), V8 compiles every function on its first call
- * with its baseline compiler (Sparkplug) instead of interpreting it until it has run a few thousand
- * bytecodes. What a session runs after its first stop (stepping, unwinding at new pcs, symbolizing new
- * lines, rendering values, the front-end's replies) is mostly code first called then and called tens of
+ * From the moment a program starts (Session.startProcess; or the first stop report of a session that
+ * never started one), V8 compiles every function on its first call with its baseline compiler
+ * (Sparkplug) instead of interpreting it until it has run a few thousand bytecodes. What a session
+ * runs from then on (library events, the stops, stepping, unwinding at new pcs, symbolizing new lines,
+ * rendering values, the front-end's replies) is mostly code first called then and called tens of
  * times, never enough to tier up by itself: a fresh session's `next` was 5-12% slower without
- * (docs/benchmarks.md; set only once the first report is out, the gain was lost in the noise).
- * Not from the start: the launch (module loading, symbol indexing) runs mostly once-only code, and
- * compiling it all costs it 50-100 ms. The flag is process-wide (the tracer worker's code too) and
- * changes no behaviour. BACKSTEP_NO_WARMUP=1 (or =jit) leaves it off, to measure the cold case.
+ * (docs/benchmarks.md). Not from the process start: loading the program and its symbols runs
+ * once-only code, which a bundled start takes from its code cache (src/boot/bundle.ts) and which
+ * compiling would cost 50-100 ms otherwise. The code cache is taken just before (functions from a
+ * cache are never baseline-compiled by this flag). The flag is process-wide (the tracer worker's
+ * code too) and changes no behaviour. BACKSTEP_NO_WARMUP=1 (or =jit) leaves it off, to measure the
+ * cold case.
  */
 let eagerBaseline = false;
-function eagerBaselineFromNowOn(): void {
+export function eagerBaselineFromNowOn(): void {
+  if (eagerBaseline) return;
   eagerBaseline = true;
   if (process.env.BACKSTEP_NO_WARMUP === '1' || process.env.BACKSTEP_NO_WARMUP === 'jit') return;
   try {

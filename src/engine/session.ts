@@ -67,7 +67,7 @@ import { LoadedModule, ModuleTable, ObjectFile, openObject } from './modules';
 import { returnLocation } from './return-value';
 import { Ev, functionEnd, LineStepMode, runTo, StepHost, StepResult, stepInstruction, stepLine, useHost } from './stepping';
 import { functionAt, lineAt } from './symbolize';
-import { DataBridge } from './data';
+import { DataBridge, eagerBaselineFromNowOn } from './data';
 import { registerList } from './registers';
 import type { ReverseEngine } from './reverse/reverse';
 import { SessionCheckpoints } from './checkpoints-session';
@@ -412,6 +412,8 @@ export class Session extends EventEmitter implements Engine {
     const mods = new ModuleTable(inf.pid, this.prog!, this.memory());
     this.mods = mods;
     const changes = mods.initialize();
+    // From here on V8 baseline-compiles every function at its first call (data.ts).
+    eagerBaselineFromNowOn();
     this.emit('process', { pid: inf.pid, name: this.prog!.path, startMethod: how });
     await this.onModules(changes.added, changes.removed);
     if (mods.solibEventAddr !== undefined) this.bpTable.addInternal(mods.solibEventAddr, 'solib');

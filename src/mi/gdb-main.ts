@@ -55,24 +55,8 @@ async function main(): Promise<void> {
   const { Session } = require('../engine/session') as typeof import('../engine/session'); // eslint-disable-line @typescript-eslint/no-require-imports
   const { createInterpreter } = require('./index') as typeof import('./index'); // eslint-disable-line @typescript-eslint/no-require-imports
   const engine = new Session();
-  // Baseline-compile (Sparkplug) every function compiled from the moment the program starts: the run
-  // path (resuming, stop handling, unwinding, *stopped) is first called then, and a session's first
-  // `next`s run it tens of times, too few to tier up by themselves (cdt-gdb-adapter's `next` was ~7%
-  // faster, docs/mi.md). The engine sets the same flag at its first stop report (src/engine/data.ts),
-  // which is too late for code the launch already ran; before the program starts, the launch's
-  // once-only symbol loading would pay for compiling it. BACKSTEP_NO_WARMUP=1 (or =jit) leaves it out.
-  const noWarm = process.env.BACKSTEP_NO_WARMUP;
-  if (noWarm !== '1' && noWarm !== 'jit') {
-    engine.once('process', () => {
-      try {
-        globalThis.__backstepBundle?.takeCodeCache(); // before: see src/boot/bundle.ts
-        (require('v8') as typeof import('v8')).setFlagsFromString('--always-sparkplug'); // eslint-disable-line @typescript-eslint/no-require-imports
-        (globalThis as { __backstepSparkplugOn?: boolean }).__backstepSparkplugOn = true; // see src/boot/bundle.ts
-      } catch {
-        /* not this V8 */
-      }
-    });
-  }
+  // The engine turns on V8's baseline compilation for everything compiled once a program starts
+  // (eagerBaselineFromNowOn in src/engine/data.ts).
   let exiting = false;
   const exit = (code: number) => {
     if (exiting) return;

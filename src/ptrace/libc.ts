@@ -163,24 +163,32 @@ export function closeFd(fd: number): void {
   loadLibc().close(fd);
 }
 
-function iovec(buf: Buffer): Buffer {
-  const iov = Buffer.alloc(16);
-  iov.writeBigUInt64LE(koffi.address(buf) as bigint, 0);
-  iov.writeBigUInt64LE(BigInt(buf.length), 8);
-  return iov;
-}
+// The two iovecs of a process_vm_readv/writev call, filled in place (calls on one thread never
+// overlap). 64-bit fields written as 32-bit halves from numbers: Buffer.writeBigUInt64LE's checks on
+// BigInts cost ~40 µs a call in code V8 has not optimized yet, two calls per memory read.
+const IOV_WORDS = new Uint32Array(8);
+const LOCAL_IOV = Buffer.from(IOV_WORDS.buffer, 0, 16);
+const REMOTE_IOV = Buffer.from(IOV_WORDS.buffer, 16, 16);
+const TWO32 = 4294967296;
 
-function remoteIovec(addr: number, len: number): Buffer {
-  const iov = Buffer.alloc(16);
-  iov.writeBigUInt64LE(BigInt(addr), 0);
-  iov.writeBigUInt64LE(BigInt(len), 8);
-  return iov;
+function setIovecs(buf: Buffer, addr: number): void {
+  const local = Number(koffi.address(buf) as bigint);
+  const w = IOV_WORDS;
+  w[0] = local % TWO32;
+  w[1] = Math.floor(local / TWO32);
+  w[2] = buf.length;
+  w[3] = 0;
+  w[4] = addr % TWO32;
+  w[5] = Math.floor(addr / TWO32);
+  w[6] = buf.length;
+  w[7] = 0;
 }
 
 /** process_vm_readv into buf; returns the number of bytes read (short at an unmapped page), or throws. */
 export function processVmRead(pid: number, addr: number, buf: Buffer): number {
   if (buf.length === 0) return 0;
-  const r = loadLibc().processVmReadv(pid, iovec(buf), 1, remoteIovec(addr, buf.length), 1, 0);
+  setIovecs(buf, addr);
+  const r = loadLibc().processVmReadv(pid, LOCAL_IOV, 1, REMOTE_IOV, 1, 0);
   if (r < 0) throw new SyscallError('process_vm_readv', errno(), `pid ${pid}, address 0x${addr.toString(16)}`);
   return r;
 }
@@ -188,7 +196,8 @@ export function processVmRead(pid: number, addr: number, buf: Buffer): number {
 /** process_vm_writev from buf; fails (EFAULT) on pages that are not writable, such as program text. */
 export function processVmWrite(pid: number, addr: number, buf: Buffer): number {
   if (buf.length === 0) return 0;
-  const r = loadLibc().processVmWritev(pid, iovec(buf), 1, remoteIovec(addr, buf.length), 1, 0);
+  setIovecs(buf, addr);
+  const r = loadLibc().processVmWritev(pid, LOCAL_IOV, 1, REMOTE_IOV, 1, 0);
   if (r < 0) throw new SyscallError('process_vm_writev', errno(), `pid ${pid}, address 0x${addr.toString(16)}`);
   return r;
 }

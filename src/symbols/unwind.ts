@@ -36,12 +36,19 @@ const USER_TO_DWARF: Partial<Record<UserRegName, number>> = {
 /** Decodes a `struct user_regs_struct` (27 little-endian u64s) into DWARF-numbered registers. */
 export function dwarfRegsFromUserRegs(buf: Buffer, offset = 0): Map<number, bigint> {
   const regs = new Map<number, bigint>();
-  USER_REGS_FIELDS.forEach((name, i) => {
-    const d = USER_TO_DWARF[name];
-    if (d !== undefined) regs.set(d, buf.readBigUInt64LE(offset + i * 8));
-  });
+  const at = buf.byteOffset + offset;
+  // An aligned buffer is read through a BigUint64Array view: one element read per register, where
+  // readBigUInt64LE combines two halves with BigInt arithmetic (~1 µs each in code not yet optimized).
+  const words = at % 8 === 0 && buf.length >= offset + USER_REGS_FIELDS.length * 8 ? new BigUint64Array(buf.buffer, at, USER_REGS_FIELDS.length) : undefined;
+  for (const [i, d] of USER_DWARF_PAIRS) regs.set(d, words ? words[i] : buf.readBigUInt64LE(offset + i * 8));
   return regs;
 }
+
+/** [index in user_regs_struct, DWARF register number] for the fields the unwinder knows. */
+const USER_DWARF_PAIRS: [number, number][] = USER_REGS_FIELDS.flatMap((name, i) => {
+  const d = USER_TO_DWARF[name];
+  return d === undefined ? [] : [[i, d] as [number, number]];
+});
 
 /** DWARF-numbered registers from user_regs_struct fields by name (e.g. a core file's NT_PRSTATUS). */
 export function dwarfRegsFromUserRegRecord(rec: Partial<Record<UserRegName, bigint>>): Map<number, bigint> {
