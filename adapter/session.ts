@@ -425,7 +425,9 @@ export class BackstepDebugSession extends DebugSession {
     this.lastStop = stop;
     const body: DebugProtocol.StoppedEvent['body'] = {
       reason: this.stopReason(stop),
-      description: stop.description,
+      // A plain step needs no description (clients show "Paused on step"); making one renders the
+      // frame's arguments (StopInfo.description is made when read).
+      description: stop.reason === 'step' ? undefined : stop.description,
       threadId: stop.threadId,
       allThreadsStopped: true,
       preserveFocusHint: false,

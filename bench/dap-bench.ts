@@ -60,7 +60,7 @@ function mainSource(): { text: string; bpLine: number } {
   return { text: l.join('\n'), bpLine };
 }
 
-function buildProgram(): number {
+export function buildProgram(): number {
   const { text, bpLine } = mainSource();
   const header =
     'struct pair { int left; int right; };\nstatic inline int pair_sum(const struct pair *p) { return p->left + p->right; }\n' +
@@ -155,7 +155,7 @@ interface Sample {
   inspectMs: number[];
 }
 
-async function session(command: string, args: string[], bpLine: number, extraLaunch: Record<string, unknown>): Promise<Sample> {
+export async function session(command: string, args: string[], bpLine: number, extraLaunch: Record<string, unknown>): Promise<Sample> {
   const t0 = process.hrtime.bigint();
   const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
   const dap = new Dap(command, args);
