@@ -139,6 +139,7 @@ export function runBundled(name: string): boolean {
     },
   };
   globalThis.__backstepBundle = state;
+  cacheDependency('iced-x86', file, flags);
   // A run that never got as far as the moment the cache is taken (see BundleState) leaves what it has.
   process.once('exit', () => state.takeCodeCache(true, true));
   const m = new Module(file, module);
@@ -147,4 +148,51 @@ export function runBundled(name: string): boolean {
   const fn = script.runInThisContext() as (...a: unknown[]) => void;
   fn.call(m.exports, m.exports, Module.createRequire(file), m, file, path.dirname(file));
   return true;
+}
+
+/**
+ * A dependency the bundle leaves in node_modules, compiled with a code cache of its own when this
+ * thread first requires it: iced-x86's JavaScript (~18,000 lines of wasm-bindgen glue around its
+ * WebAssembly decoder) took ~20 ms to parse at the first `next` of every session. The cache holds
+ * its top level only (taken right after it ran): the functions a session calls are compiled as they
+ * are first called, as without a cache. Keyed by the file's size and time, and V8's flags.
+ */
+function cacheDependency(id: string, bundleFile: string, flags: string): void {
+  let target: string;
+  try {
+    target = Module.createRequire(bundleFile).resolve(id);
+  } catch {
+    return;
+  }
+  const proto = Module.prototype as unknown as { _compile(content: string, filename: string): unknown };
+  const compile = proto._compile;
+  proto._compile = function (this: Module, content: string, filename: string): unknown {
+    if (filename !== target || process.env.BACKSTEP_NO_CODE_CACHE === '1') return compile.call(this, content, filename);
+    proto._compile = compile; // once
+    let cacheFile: string | undefined;
+    let cached: Buffer | undefined;
+    try {
+      const st = fs.statSync(filename);
+      const key = `${st.size}-${Math.floor(st.mtimeMs)}${flags ? '-' + flags.replace(/[^A-Za-z0-9]+/g, '_') : ''}`;
+      cacheFile = path.join(path.dirname(bundleFile), `${id}.${process.version}-${key}.v8cache`);
+      cached = fs.readFileSync(cacheFile);
+    } catch {
+      /* none yet */
+    }
+    const M = Module as ModuleInternals;
+    const script = new vm.Script(M.wrap(content), { filename, cachedData: cached });
+    const fn = script.runInThisContext() as (...a: unknown[]) => unknown;
+    const r = fn.call(this.exports, this.exports, Module.createRequire(filename), this, filename, path.dirname(filename));
+    if (cacheFile && (!cached || script.cachedDataRejected)) {
+      const dest = cacheFile;
+      const tmp = `${dest}.${process.pid}-${threadId}`;
+      try {
+        const data = script.createCachedData();
+        fs.writeFile(tmp, data, (e) => (e ? fs.rm(tmp, { force: true }, () => undefined) : fs.rename(tmp, dest, () => undefined)));
+      } catch {
+        /* no cache then */
+      }
+    }
+    return r;
+  };
 }
