@@ -373,7 +373,8 @@ export class Repl {
     const scopes = await ctx.engine.scopes(this.requireFrame(ctx));
     const s = scopes.find((x) => x.kind === kind);
     if (!s) return none;
-    const vars = await ctx.engine.variables(s.variablesReference);
+    // `info args` shows the values only, without the entry values (`x@entry`) of the Arguments scope.
+    const vars = (await ctx.engine.variables(s.variablesReference)).filter((v: Variable) => !v.entryValue);
     if (vars.length === 0) return none;
     return vars.map((v: Variable) => `${v.name} = ${v.value}`).join('\n');
   }
@@ -473,13 +474,7 @@ export class Repl {
     if (d.callee) rel += `${d.caller ? ',' : ''} caller of frame at ${d.callee.cfa !== undefined ? hex(d.callee.cfa) : '<unknown>'}`;
     if (rel) lines.push(rel);
     if (d.language) lines.push(` source language ${d.language}.`);
-    let args = '';
-    try {
-      const a = (await ctx.engine.scopes(f.id)).find((s) => s.kind === 'arguments');
-      if (a) args = (await ctx.engine.variables(a.variablesReference)).map((v) => `${v.name}=${v.value}`).join(', ');
-    } catch {
-      args = '';
-    }
+    const args = await ctx.engine.frameArgsText(f.id);
     if (d.baseAddress === undefined) lines.push(' Arglist at unknown address.');
     else lines.push(` Arglist at ${hex(d.baseAddress)}, args: ${args}`);
     const locals = d.baseAddress === undefined ? ' Locals at unknown address,' : ` Locals at ${hex(d.baseAddress)},`;
@@ -680,14 +675,8 @@ function cString(b: Buffer): string {
 
 /** gdb's backtrace line: "#1  0x000055555555517e in main (argc=1, argv=0x7ffe...) at loop.c:20". */
 export async function frameLine(engine: Engine, f: FrameInfo): Promise<string> {
-  let args = '';
-  try {
-    const scopes = await engine.scopes(f.id);
-    const a = scopes.find((s) => s.kind === 'arguments');
-    if (a) args = (await engine.variables(a.variablesReference)).map((v) => `${v.name}=${v.value}`).join(', ');
-  } catch {
-    args = '';
-  }
+  // gdb's frame-line form: scalars only (`s=...`), entry values (`x=x@entry=5`).
+  const args = await engine.frameArgsText(f.id);
   const fn = f.function ?? '??';
   const addr = f.level > 0 || !f.line ? `${hex16(f.pc)} in ` : '';
   const where = f.file ? ` at ${f.file}:${f.line}` : f.module ? ` from ${f.module}` : '';

@@ -1068,7 +1068,44 @@ export class BackstepDebugSession extends DebugSession {
     const st = await engine.stackTrace(a.threadId, start, levels);
     const modules = engine.modules();
     const frames = st.frames.map((f) => this.toStackFrame(f, modules));
+    // StackFrameFormat.parameters: the arguments in the name, in gdb's frame-line form ("same (x=x@entry=5)").
+    const fmt = a.format;
+    if (fmt?.parameters) {
+      for (let i = 0; i < frames.length; i++) {
+        const f = st.frames[i];
+        if (f.signalTrampoline || !f.function) continue;
+        const args = ` (${await this.frameParameters(engine, f.id, fmt)})`;
+        frames[i].name = f.inlined ? frames[i].name.replace(/ \[inlined\]$/, `${args} [inlined]`) : frames[i].name + args;
+      }
+    }
     return { stackFrames: frames, totalFrames: st.totalFrames };
+  }
+
+  /**
+   * A frame's parameters for StackFrameFormat: with names and values, gdb's console form (scalars,
+   * `x=x@entry=5` entry values); names and/or types otherwise (entry values left out).
+   */
+  private async frameParameters(engine: EngineEmitter, frameId: number, fmt: DebugProtocol.StackFrameFormat): Promise<string> {
+    const names = fmt.parameterNames !== false;
+    const values = fmt.parameterValues !== false;
+    if (names && values && !fmt.parameterTypes) return await engine.frameArgsText(frameId);
+    try {
+      const s = (await engine.scopes(frameId)).find((x) => x.kind === 'arguments');
+      if (!s) return '';
+      const vars = (await engine.variables(s.variablesReference)).filter((v) => !v.entryValue);
+      return vars
+        .map((v) => {
+          const parts: string[] = [];
+          if (fmt.parameterTypes && v.type) parts.push(v.type);
+          if (names) parts.push(v.name);
+          let text = parts.join(' ');
+          if (values) text += `${text ? '=' : ''}${v.variablesReference > 0 && /^[{[]/.test(v.value) ? '...' : v.value}`;
+          return text;
+        })
+        .join(', ');
+    } catch {
+      return '';
+    }
   }
 
   private toStackFrame(f: FrameInfo, modules: ModuleInfo[]): DebugProtocol.StackFrame {

@@ -15,6 +15,8 @@ const FIXTURES = {
   loop: { sources: ['loop.c'], flags: ['-g', '-O0'] },
   loop_O2: { sources: ['loop.c'], flags: ['-g', '-O2'] },
   crash: { sources: ['crash.c'], flags: ['-g', '-O0'] },
+  // Signal stops for `$_siginfo` (test/mi-leftovers-siginfo.test.ts).
+  signals: { sources: ['signals.c'], flags: ['-g', '-O0'] },
   echo: { sources: ['echo.c'], flags: ['-g', '-O0'] },
   threads: { sources: ['threads.c'], flags: ['-g', '-O0', '-pthread'] },
   sigstop: { sources: ['sigstop.c'], flags: ['-g', '-O0'] },
@@ -69,6 +71,8 @@ const FIXTURES = {
   values: { sources: ['values.c'], flags: ['-g', '-O0'] },
   values_O2: { sources: ['values.c'], flags: ['-g', '-O2'] },
   values_cpp: { sources: ['values_cpp.cpp'], flags: ['-g', '-O0'], cxx: true },
+  // Entry values of parameters (`x@entry`, `x=x@entry=5`: test/entry-values.test.ts): -O2 call sites with DW_AT_call_value.
+  entryvals: { sources: ['entryvals.c'], flags: ['-g', '-O2'] },
   // Known xmm0-xmm2 contents at stop_here (test/dap-registers.test.ts).
   xmm: { sources: ['xmm.c'], flags: ['-g', '-O0'] },
   // Watchpoints (test/watch-*.test.ts): a local going out of scope, recursion, a struct too large for the

@@ -194,7 +194,8 @@ async function ourVars(s: Session, kind: 'locals' | 'arguments'): Promise<Map<st
   const scope = (await s.scopes(frameId)).find((x) => x.kind === kind);
   const m = new Map<string, string>();
   if (!scope) return m;
-  for (const v of await s.variables(scope.variablesReference)) m.set(v.name, v.value);
+  // gdb's `info args` lists current values only: the `x@entry` rows of the Arguments scope are left out.
+  for (const v of await s.variables(scope.variablesReference)) if (!v.entryValue) m.set(v.name, v.value);
   return m;
 }
 

@@ -452,6 +452,13 @@ export interface Variable {
   error?: string;
   /** A local of a nested lexical block of its function (Locals scope only; gdb's -stack-list-variables lists those before the arguments). */
   nestedBlock?: boolean;
+  /**
+   * Arguments scope: this entry (`x@entry`) is the value the parameter before it had on entry to the
+   * function (gdb's `print entry-values default`, as its MI lists them). `info args` leaves these out.
+   */
+  entryValue?: boolean;
+  /** Arguments scope: the parameter's current value equals its entry value (the next entry): gdb's console shows `x=x@entry=5`. */
+  entryEqual?: boolean;
   /** Children of a C++ aggregate: what the child is (base class, member, static member…), its access, and for a static member the number of non-static members declared before it. */
   childKind?: 'member' | 'element' | 'base' | 'pointee' | 'anonymous' | 'static';
   access?: 'public' | 'private' | 'protected';
@@ -474,12 +481,16 @@ export interface EvaluateOptions {
   frameId?: number;
   context?: EvaluateContext;
   format?: ValueFormat;
+  /** Also spell the type out as gdb's `ptype` does (EvaluateResult.ptype). */
+  ptype?: boolean;
 }
 
 export interface EvaluateResult {
   /** Rendered value. */
   value: string;
   type?: string;
+  /** With EvaluateOptions.ptype: the type as gdb's `ptype` prints it (typedefs resolved, members listed). */
+  ptype?: string;
   variablesReference: number;
   namedVariables?: number;
   indexedVariables?: number;
@@ -731,11 +742,21 @@ export interface Engine extends TypedEmitter<EngineEvents> {
   threads(): Promise<ThreadInfo[]>;
   /** Frames of a thread, innermost first; startFrame/levels page through (DAP stackTrace, MI -stack-list-frames). */
   stackTrace(threadId?: number, startFrame?: number, levels?: number): Promise<StackTrace>;
+  /**
+   * The innermost `count` frames of a thread, unwinding no more of the stack than they need (the
+   * stop's full stack when already known); `more`: the stack has frames beyond them. Ids as stackTrace's.
+   */
+  partialStack(threadId: number | undefined, count: number): Promise<{ frames: FrameInfo[]; more: boolean }>;
   /** A frame by id. */
   frame(frameId: number): FrameInfo;
 
   // --- data ---
   scopes(frameId: number): Promise<Scope[]>;
+  /**
+   * A frame's arguments as gdb's console frame lines show them (`print frame-arguments scalars`,
+   * `print entry-values default`): "p=p@entry=0x7ffe..., s=..., k=6, k@entry=5". '' when unknown.
+   */
+  frameArgsText(frameId: number): Promise<string>;
   variables(variablesReference: number, opts?: VariablesOptions): Promise<Variable[]>;
   /** Assigns `value` (an expression) to the child `name` of a variables reference (DAP setVariable). */
   setVariable(variablesReference: number, name: string, value: string, format?: ValueFormat): Promise<Variable>;
@@ -759,8 +780,10 @@ export interface Engine extends TypedEmitter<EngineEvents> {
   lineTable(file: string): Promise<{ address: number; line: number; isStmt: boolean }[]>;
   /** `info line FILE:LINE`: the line's first code range (start = end: the line has no code, the range is where the next code starts); `outOfRange` (the symtab's name) when no line at or after it has code. Throws `No source file named FILE.` */
   lineCode(file: string, line: number): { file: string; fullPath: string; line: number; start: number; end: number } | { outOfRange: string };
-  /** The line-table entry holding an address (gdb's find_pc_line): its line and [start, end). */
-  lineRangeAt(address: number): { file: string; fullPath: string; line: number; start: number; end?: number } | undefined;
+  /** The line-table entry holding an address (gdb's find_pc_line): its line and [start, end), and whether it is a statement entry. */
+  lineRangeAt(address: number): { file: string; fullPath: string; line: number; start: number; end?: number; isStmt?: boolean } | undefined;
+  /** The symtab holding an address (gdb's find_pc_line_symtab) with its linetable (`disassemble /m`, `/s`). */
+  symtabAt(address: number): import('./symtab').SymtabLines | undefined;
   /** `info symbol ADDR`: the minimal symbol, offset, section and object of each match. */
   sectionSymbols(address: number): { name: string; offset: number; section: string; objfile: string }[];
   /** gdb's `<name+offset>` for an address (print_address; `linkageNames`: as `info line` and `x/i` print it, mangled). */

@@ -8,6 +8,7 @@ import { setVectorRegisterBytes, vectorRegisterBytes } from './registers';
 import { EngineError, EvaluateOptions, EvaluateResult, Scope, ScopeKind, ValueFormat, Variable, VariablesOptions } from './api';
 import type { ReturnLocation } from './return-value';
 import type { Session } from './session';
+import { frameHasFloatVariables } from './values/variables';
 import {
   args as argsOf,
   assign,
@@ -18,6 +19,7 @@ import {
   globals as globalsOf,
   locals as localsOf,
   parseFormatSuffix,
+  siginfoValue,
   EvalContext,
   FormatLetter,
   FrameContext,
@@ -26,7 +28,7 @@ import {
   Value,
   ValueStore,
 } from './values/api';
-import { typeName } from '../symbols';
+import { ptype as ptypeText, typeName } from '../symbols';
 import { setFlagsFromString } from 'v8';
 
 type Ref =
@@ -96,6 +98,7 @@ export class DataBridge {
   clear(): void {
     this.refs.clear();
     this.contexts.clear();
+    this.lightContexts.clear();
     this.fpCache.clear();
     this.xsCache.clear();
   }
@@ -110,10 +113,22 @@ export class DataBridge {
 
   /** Reads the thread's FP/SSE registers before an expression that names a vector register is evaluated. */
   private async loadVectorRegisters(expression: string, frameId: number | undefined): Promise<void> {
+    if (frameId !== undefined) await this.prepareFrame(frameId);
     if (frameId === undefined || !/\$(?:[xyz]mm\d|k[0-7])/.test(expression)) return;
     const tid = this.session.frameEntry(frameId).tid;
     if (!this.fpCache.has(tid)) this.fpCache.set(tid, await this.session.fpRegs(tid));
     if (!this.xsCache.has(tid)) this.xsCache.set(tid, await this.session.xstate(tid));
+  }
+
+  /**
+   * `$_siginfo`, a lazy internal variable in gdb: the siginfo of the current stop of the frame's
+   * thread (a breakpoint's SIGTRAP too), void without a stopped process.
+   */
+  private async loadSiginfo(expression: string, frameId: number | undefined): Promise<void> {
+    if (!expression.includes('$_siginfo')) return;
+    const raw = frameId !== undefined ? await this.session.siginfo(this.session.frameEntry(frameId).tid).catch(() => undefined) : undefined;
+    if (raw) this.store.setConvenience('_siginfo', siginfoValue(raw, this.memory()));
+    else this.store.deleteConvenience('_siginfo');
   }
 
   private memory(): TargetMemory {
@@ -133,6 +148,27 @@ export class DataBridge {
         inf.writeMemorySync(addr, data);
       },
     };
+  }
+
+  /**
+   * Reads the thread's FP/SSE registers (once per stop) when frame 0's function has floating-point
+   * parameters or locals: optimised code keeps them in xmm registers (a `double` argument reads as
+   * <optimized out> without them). Frames of other functions cost nothing.
+   */
+  async prepareFrame(frameId: number): Promise<void> {
+    let e: ReturnType<Session['frameEntry']>;
+    try {
+      e = this.session.frameEntry(frameId);
+    } catch {
+      return;
+    }
+    if (e.ef.phys !== 0 || this.fpCache.has(e.tid) || !e.ef.module?.symbols.hasDebugInfo) return;
+    if (!frameHasFloatVariables(this.frameContext(frameId))) return;
+    try {
+      this.fpCache.set(e.tid, await this.session.fpRegs(e.tid));
+    } catch {
+      /* registers unreadable: such variables stay <optimized out> */
+    }
   }
 
   /** The last modules() answer and what it was computed from (rendering asks once per value). */
@@ -212,21 +248,34 @@ export class DataBridge {
       const idx = known.stack.frames.findIndex((f) => f.phys === phys && !f.tailcall);
       return idx >= 0 ? this.frameContext(known.ids[idx]) : undefined;
     }
+    const key = `${tid}:${phys}`;
+    const hit = this.lightContexts.get(key);
+    if (hit) return hit;
     const f = this.session.physicalFrame(tid, phys);
     if (!f) return undefined;
-    void near;
     const mod = this.session.moduleTable?.find(f.lookupPc);
-    return {
-      level: -1,
-      pc: f.pc,
-      lookupPc: f.lookupPc,
-      regs: new Map(f.regs),
-      cfa: f.cfa,
-      module: mod && mod.symbols.hasDebugInfo ? { symbolFile: mod.symbols, loadBias: mod.bias } : undefined,
-      inlineDepth: 0,
-      memory: this.memory(),
-    };
+    // Its own caller and callee too: entry values of a caller's parameters (a DW_OP_entry_value in a
+    // DW_AT_call_value) need the caller's caller.
+    const ctx = new LazyFrameContext(
+      {
+        level: -1,
+        pc: f.pc,
+        lookupPc: f.lookupPc,
+        regs: new Map(f.regs),
+        cfa: f.cfa,
+        module: mod && mod.symbols.hasDebugInfo ? { symbolFile: mod.symbols, loadBias: mod.bias } : undefined,
+        inlineDepth: 0,
+        memory: this.memory(),
+      },
+      () => this.physicalContext(tid, phys + 1, near),
+      phys > 0 ? () => this.physicalContext(tid, phys - 1, near) : undefined,
+    );
+    this.lightContexts.set(key, ctx);
+    return ctx;
   }
+
+  /** Contexts of physical frames found by a short unwind (no frame id), by thread and depth, for this stop. */
+  private lightContexts = new Map<string, FrameContext>();
 
   private evalContext(frameId: number | undefined): EvalContext {
     const frame = frameId !== undefined ? this.frameContext(frameId) : undefined;
@@ -356,14 +405,20 @@ export class DataBridge {
           evaluateName: `$${x.name}`,
         }));
       }
+      await this.prepareFrame(r.frameId);
       const ctx = this.frameContext(r.frameId);
-      let list: { name: string; value: Value; nested?: boolean }[];
+      let list: { name: string; value: Value; nested?: boolean; entry?: boolean; entryEqual?: boolean }[];
       if (r.scope === 'locals') list = localsOf(ctx);
-      else if (r.scope === 'arguments') list = argsOf(ctx);
+      else if (r.scope === 'arguments') list = argsOf(ctx, { entryValues: true });
       else list = ctx.module ? globalsOf(ctx.module, this.evalContext(r.frameId)) : [];
       return page(list).map((nv) => {
         const v = this.toVariable(nv.name, nv.value, nv.name, r.frameId, fmt);
         if (nv.nested) v.nestedBlock = true;
+        if (nv.entry) {
+          v.entryValue = true;
+          v.readOnly = true;
+        }
+        if (nv.entryEqual) v.entryEqual = true;
         return v;
       });
     }
@@ -421,6 +476,7 @@ export class DataBridge {
     const fmt = this.formatOf(opts.format) ?? suffix.format;
     let v: Value;
     await this.loadVectorRegisters(suffix.expression, frameId);
+    await this.loadSiginfo(suffix.expression, frameId);
     try {
       v = evalExpr(suffix.expression, this.evalContext(frameId));
     } catch (e) {
@@ -438,6 +494,7 @@ export class DataBridge {
     return {
       value: opts.context === 'repl' || opts.context === undefined ? this.render(v, fmt, true) : variable.value,
       type: variable.type,
+      ptype: opts.ptype ? ptypeText(v.type) : undefined,
       variablesReference: variable.variablesReference,
       namedVariables: variable.namedVariables,
       indexedVariables: variable.indexedVariables,
@@ -499,6 +556,7 @@ export class DataBridge {
   /** Truth of a breakpoint condition in the top frame of a thread (throws gdb's message on errors). */
   async condition(expr: string, tid: number): Promise<boolean> {
     const st = await this.session.stackOf(tid, true);
+    await this.prepareFrame(st.ids[0]);
     const ctx: EvalContext = { frame: this.frameContext(st.ids[0]), modules: this.modules(), memory: this.memory(), store: this.store };
     const v = evalExpr(expr, ctx);
     const t = stripT(v.type);
@@ -534,14 +592,26 @@ export class DataBridge {
     }
   }
 
+  /**
+   * gdb's console form with `print entry-values default`: `x=x@entry=5` when the current and entry
+   * values are equal, `x=6, x@entry=5` when they differ (or x is optimized out), `x=5` when no entry
+   * value is known.
+   */
   private argsText(ctx: FrameContext): string {
-    return argsOf(ctx)
-      .map((a) => {
-        const t = stripT(a.value.type);
-        const aggregate = t.kind === 'struct' || t.kind === 'class' || t.kind === 'union' || t.kind === 'array';
-        return `${a.name}=${aggregate ? '...' : this.render(a.value, undefined, false)}`;
-      })
-      .join(', ');
+    const list = argsOf(ctx, { entryValues: true });
+    let out = '';
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      const t = stripT(a.value.type);
+      const aggregate = t.kind === 'struct' || t.kind === 'class' || t.kind === 'union' || t.kind === 'array';
+      const text = aggregate ? '...' : this.render(a.value, undefined, false);
+      if (out) out += ', ';
+      if (a.entryEqual && list[i + 1]?.entry) {
+        out += `${a.name}=${a.name}@entry=${text}`;
+        i++;
+      } else out += `${a.name}=${text}`;
+    }
+    return out;
   }
 
   /** The value a function returned (finish), recorded in the value history. */

@@ -123,12 +123,19 @@ function takeSharedTop(regs: Map<number, bigint>, mem: UnwindMemory, modules: Mo
   return t.res;
 }
 
+/**
+ * The most physical frames a whole-stack unwind walks. gdb has no limit (`set backtrace limit
+ * unlimited`); the unwinder already stops when the stack pointer does not grow, so this only bounds
+ * the work on a runaway recursion: an 8 MiB stack of 16-byte frames has 524,288.
+ */
+export const MAX_STACK_FRAMES = 1 << 19;
+
 /** Unwinds a thread whose registers are `regs` and expands inline frames. */
 export function buildStack(regs: Map<number, bigint>, mem: UnwindMemory, modules: ModuleTable, opts: UnwindOptions = {}): Stack {
   // Past main nothing is shown: stop unwinding one frame above it (main's CFA needs its caller).
   const until = opts.stopAtMain && !opts.topOnly ? (fs: readonly Frame[]) => fs.length >= 2 && isMainPhysical(fs[fs.length - 2], modules) : undefined;
   const shared = opts.topOnly && opts.maxFrames === undefined ? takeSharedTop(regs, mem, modules) : undefined;
-  const res = shared ?? unwindDetailed(regs, mem, (pc) => modules.find(pc)?.unwind, { maxFrames: opts.topOnly ? 2 : opts.maxFrames ?? 4096, until });
+  const res = shared ?? unwindDetailed(regs, mem, (pc) => modules.find(pc)?.unwind, { maxFrames: opts.topOnly ? 2 : opts.maxFrames ?? MAX_STACK_FRAMES, until });
   if (opts.maxFrames !== undefined && res.frames.length >= opts.maxFrames) res.stopReason = 'max-frames';
   const frames: EngineFrame[] = [];
   let atMain = false;

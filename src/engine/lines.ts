@@ -93,14 +93,14 @@ export function sourceLineTable(targets: LineTarget[], file: string): SourceLine
 }
 
 /** find_pc_sect_line for a run-time (or, before `run`, link-time) address. */
-export function lineRangeAt(targets: LineTarget[], address: number): { file: string; fullPath: string; line: number; start: number; end?: number } | undefined {
+export function lineRangeAt(targets: LineTarget[], address: number): { file: string; fullPath: string; line: number; start: number; end?: number; isStmt?: boolean } | undefined {
   for (const t of targets) {
     const bias = t.bias ?? 0;
     const link = address - bias;
     if (link < t.obj.low || link >= t.obj.high) continue;
     const l = lineAt({ obj: t.obj, bias, symbols: t.obj.symbols }, address);
     if (!l) return undefined;
-    return { file: l.file, fullPath: l.fullPath, line: l.line, start: l.address, end: l.end };
+    return { file: l.file, fullPath: l.fullPath, line: l.line, start: l.address, end: l.end, isStmt: l.isStmt };
   }
   return undefined;
 }

@@ -74,6 +74,7 @@ import { SessionCheckpoints } from './checkpoints-session';
 import { WatchManager } from './watchpoints';
 import { symbolFor } from './values/symbolize';
 import { LineCodeRange, SectionSymbol, SourceLineRow, lineCode, lineRangeAt, readFromFiles, sectionSymbols, sourceLineTable, symtabName } from './lines';
+import { SymtabLines, symtabAt } from './symtab';
 
 /** Extension points filled by the checkpoint engine (src/engine/checkpoints*.ts) and reverse execution. */
 export interface CheckpointProvider {
@@ -111,6 +112,11 @@ interface ThreadCache {
   /** Frames of the innermost physical frame only (enough to report a stop), with their ids. */
   top?: Stack;
   topIds?: number[];
+  /** The innermost frames from a bounded unwind (partialStack), with their ids; the full stack keeps them. */
+  prefix?: Stack;
+  prefixIds?: number[];
+  /** The siginfo of the thread's current stop (null: the kernel has none). */
+  si?: Buffer | null;
 }
 
 /**
@@ -1074,12 +1080,15 @@ export class Session extends EventEmitter implements Engine {
       }
     }
     if (p.bps?.some((b) => b.temporary)) await this.applyBreakpoints();
-    if ((p.reason === 'watchpoint' || p.reason === 'watchpoint-scope') && frame) {
-      // The trap comes after the accessing instruction (or the return): gdb shows the address when that is mid-line.
+    if ((p.reason === 'watchpoint' || p.reason === 'watchpoint-scope' || p.reason === 'signal' || p.reason === 'exception' || p.reason === 'pause') && frame) {
+      // The trap comes after the accessing instruction (or the return), a signal anywhere: gdb's
+      // print_frame shows the address when that is mid-line (frame_show_address).
       const mod = this.mods?.find(frame.pc);
       const l = mod ? lineAt(mod, frame.pc) : undefined;
-      p.midLine = !l || l.address !== frame.pc;
+      // gdb 13's frame_show_address: also on a non-statement entry.
+      p.midLine = !l || l.address !== frame.pc || !l.isStmt;
     }
+    if (frame) await this.data.prepareFrame(frame.id);
     // The frame line ("main (argc=1, ...) at demo.c:12") is made when the description is first read:
     // rendering the arguments costs ~0.1 ms of each stop, and a stepping stop's description is read
     // by neither front-end (the DAP sends none for a step, MI prints its own frame).
@@ -1287,6 +1296,7 @@ export class Session extends EventEmitter implements Engine {
     if (!caller || phys.cfa === undefined || outermost) throw new EngineError('"finish" not meaningful in the outermost frame.', 'invalid');
     const callerFrames = stack.frames.filter((f) => f.phys === ef.phys + 1);
     const finishedId = full.ids[ef.level];
+    await this.data.prepareFrame(finishedId);
     const finishedText = frameText(toFrameInfo(ef, finishedId, tid), { args: this.data.frameArgsText(finishedId), withAddress: ef.level > 0 });
     const finished = `#${ef.level}  ${finishedText}`;
     const fn = ef.fn;
@@ -1614,6 +1624,19 @@ export class Session extends EventEmitter implements Engine {
     return c.xs ?? undefined;
   }
 
+  /** The siginfo of a thread's current stop (PTRACE_GETSIGINFO, cached for this stop; `$_siginfo`). */
+  async siginfo(tid: number): Promise<Buffer | undefined> {
+    const c = await this.cacheFor(tid);
+    if (c.si === undefined) {
+      try {
+        c.si = (await this.inf!.getSiginfo(tid)) ?? null;
+      } catch {
+        c.si = null;
+      }
+    }
+    return c.si ?? undefined;
+  }
+
   /** The full stack of a thread (cached for this stop), frame ids registered. */
   async stackOf(tid: number, topOnly = false): Promise<{ stack: Stack; ids: number[] }> {
     if (!this.inf || this.inf.state !== 'stopped') throw new EngineError('The program is not being run.', 'not-running');
@@ -1657,11 +1680,52 @@ export class Session extends EventEmitter implements Engine {
     c.stack = stack;
     c.ids = stack.frames.map((ef, i) => {
       // Frames already reported (the top ones) keep their ids.
-      const id = c.topIds && i < c.topIds.length ? c.topIds[i] : this.frameSeq++;
+      const id = c.prefixIds && i < c.prefixIds.length ? c.prefixIds[i] : c.topIds && i < c.topIds.length ? c.topIds[i] : this.frameSeq++;
       this.frameIds.set(id, { tid, ef, stack });
       return id;
     });
     return { stack, ids: c.ids };
+  }
+
+  /**
+   * The innermost `count` frames of a thread, unwinding no further than they need (gdb's
+   * -stack-info-depth MAX, -stack-list-frames LOW HIGH, `bt N` on a deep stack); the full stack's
+   * frames when it is already known for this stop. A bounded unwind that reaches the end of the stack
+   * becomes the stop's full stack. Frame ids stay those the full stack gives later.
+   */
+  async partialStack(threadId: number | undefined, count: number): Promise<{ frames: FrameInfo[]; more: boolean }> {
+    const inf = this.requireStopped();
+    const tid = threadId ?? this.curTid ?? inf.currentTid;
+    const c = await this.cacheFor(tid);
+    const n = Math.max(0, Math.floor(count));
+    const pick = (stack: Stack, ids: number[]) => ({
+      frames: stack.frames.slice(0, n).map((ef, i) => toFrameInfo(ef, ids[i], tid)),
+      more: stack.frames.length > n,
+    });
+    if (c.stack) return pick(c.stack, c.ids!);
+    if (c.prefix && (c.prefix.frames.length > n || c.prefix.stopReason !== 'max-frames')) return pick(c.prefix, c.prefixIds!);
+    // One physical frame more than asked: each physical frame gives at least one frame, and the frames
+    // of the last one asked for need its caller (its CFA, the tail calls between them).
+    let stack = buildStack(dwarfRegsFromUserRegs(c.regs.buf), this.memory(), this.mods!, { inline: this.hidingOf(tid), stopAtMain: !this.options.backtracePastMain, maxFrames: n + 1 });
+    if (!this.options.backtracePastMain) {
+      const i = stack.frames.findIndex((f) => f.function === 'main' && !f.inlined && f.module?.kind === 'program');
+      if (i >= 0 && i < stack.frames.length - 1) stack = { ...stack, frames: stack.frames.slice(0, i + 1), complete: true };
+    }
+    const old = c.prefixIds ?? c.topIds;
+    const ids = stack.frames.map((ef, i) => {
+      const id = old && i < old.length ? old[i] : this.frameSeq++;
+      this.frameIds.set(id, { tid, ef, stack });
+      return id;
+    });
+    if (stack.stopReason !== 'max-frames') {
+      // The whole stack: what fullStack would compute.
+      c.stack = stack;
+      c.ids = ids;
+    } else {
+      c.prefix = stack;
+      c.prefixIds = ids;
+    }
+    return pick(stack, ids);
   }
 
   /** The whole stack of a thread if it has been computed for this stop. */
@@ -1720,6 +1784,10 @@ export class Session extends EventEmitter implements Engine {
   // ------------------------------------------------------------------ data
   scopes(frameId: number): Promise<Scope[]> {
     return this.data.scopes(frameId);
+  }
+  async frameArgsText(frameId: number): Promise<string> {
+    await this.data.prepareFrame(frameId);
+    return this.data.frameArgsText(frameId);
   }
   variables(ref: number, opts: VariablesOptions = {}): Promise<Variable[]> {
     return this.data.variables(ref, opts);
@@ -1844,8 +1912,12 @@ export class Session extends EventEmitter implements Engine {
     return lineCode(this.targets(), file, line) ?? { outOfRange: symtabName(this.targets(), file) ?? file };
   }
 
-  lineRangeAt(address: number): { file: string; fullPath: string; line: number; start: number; end?: number } | undefined {
+  lineRangeAt(address: number): { file: string; fullPath: string; line: number; start: number; end?: number; isStmt?: boolean } | undefined {
     return lineRangeAt(this.targets(), address);
+  }
+
+  symtabAt(address: number): SymtabLines | undefined {
+    return symtabAt(this.targets(), address);
   }
 
   sectionSymbols(address: number): SectionSymbol[] {

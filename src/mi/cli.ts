@@ -28,8 +28,9 @@ import {
   splitShellArgs,
   watch,
 } from './commands';
-import { decode } from './disasm';
-import { addr16, breakpointSetText, frameLine, frameTuple, hex, sourceLines, sourceLine } from './format';
+import { decode, type DisasmLine } from './disasm';
+import { mixedSourceAndAssembly } from './disasm-source';
+import { addr16, breakpointSetText, frameArgsLine, frameLine, frameTuple, hex, sourceLines, sourceLine } from './format';
 import { CommandContext, CommandResult, MiError, MiInterpreter, errorMessage } from './interpreter';
 import { REGISTER_NAMES, currentRegisterNames, formatRegister, registerValues } from './registers';
 import { MiRaw } from './syntax';
@@ -79,19 +80,32 @@ export async function runCliCommand(mi: MiInterpreter, ctx: CommandContext, line
 async function printFrame(mi: MiInterpreter, f: FrameInfo, withSource: boolean, prefix = true): Promise<void> {
   const args = await mi.frameArgs(f);
   const withAddr = f.level > 0 && !!f.file;
-  mi.console(`${prefix ? `#${f.level}  ` : ''}${frameLine(f, args, withAddr)}\n`);
+  mi.console(`${prefix ? `#${String(f.level).padEnd(2)} ` : ''}${frameLine(f, args, withAddr)}\n`);
   if (withSource) {
     const src = sourceLine(f);
     if (src) mi.console(src + '\n');
   }
 }
 
-async function selectFrame(mi: MiInterpreter, ctx: CommandContext, level: number): Promise<void> {
+/**
+ * Selects and prints frame `level` (unwound as far as it, as gdb). `how`: `frame N` (a level past the
+ * outermost is `No frame at level N.`), or `up`/`down` with an explicit count (`clamp`: as far as the
+ * stack goes, as gdb's find_relative_frame) or without (past either end is an error).
+ */
+async function selectFrame(mi: MiInterpreter, ctx: CommandContext, level: number, how: 'frame' | 'move' | 'clamp' = 'move'): Promise<void> {
   mi.requireFrames();
   const t = mi.currentThread(ctx);
-  const s = await mi.stack(t);
-  if (level < 0) throw new MiError('Bottom (innermost) frame selected; you cannot go down.');
-  if (level >= s.frames.length) throw new MiError('Initial frame selected; you cannot go up.');
+  if (level < 0) {
+    if (how === 'frame') throw new MiError(`No frame at level ${level}.`);
+    if (how !== 'clamp') throw new MiError('Bottom (innermost) frame selected; you cannot go down.');
+    level = 0;
+  }
+  const s = await mi.stackPrefix(t, level + 1);
+  if (level >= s.frames.length) {
+    if (how === 'frame') throw new MiError(`No frame at level ${level}.`);
+    if (how !== 'clamp' || !s.frames.length) throw new MiError('Initial frame selected; you cannot go up.');
+    level = s.frames.length - 1;
+  }
   mi.selectedThread = t;
   mi.selectedFrame = level;
   const f = s.frames[level];
@@ -354,7 +368,8 @@ async function infoVars(mi: MiInterpreter, ctx: CommandContext, kind: 'locals' |
   const f = await mi.contextFrame(ctx).catch(() => {
     throw new MiError('No frame selected.');
   });
-  const vars = await frameVariables(mi, f, kind);
+  // `info args` shows the values only, without gdb's frame-line entry values (`x@entry`).
+  const vars = (await frameVariables(mi, f, kind)).filter((v) => !v.entry);
   if (!vars.length) {
     mi.console(kind === 'locals' ? 'No locals.\n' : 'No arguments.\n');
     return;
@@ -419,7 +434,7 @@ async function infoFrame(mi: MiInterpreter, ctx: CommandContext): Promise<void> 
   const f = await mi.contextFrame(ctx).catch(() => {
     throw new MiError('No stack.');
   });
-  const s = await mi.stack(mi.currentThread(ctx));
+  const s = await mi.stackPrefix(mi.currentThread(ctx), f.level + 2);
   const caller = s.frames[f.level + 1];
   const callee = f.level > 0 ? s.frames[f.level - 1] : undefined;
   mi.console(`Stack level ${f.level}, frame at ${f.cfa !== undefined ? hex(f.cfa) : '<unknown>'}:\n`);
@@ -427,8 +442,9 @@ async function infoFrame(mi: MiInterpreter, ctx: CommandContext): Promise<void> 
   if (caller) mi.console(` called by frame at ${caller.cfa !== undefined ? hex(caller.cfa) : '<unknown>'}\n`);
   if (callee) mi.console(` caller of frame at ${callee.cfa !== undefined ? hex(callee.cfa) : '<unknown>'}\n`);
   if (f.file) mi.console(` source language ${/\.(cc|cpp|cxx|C|hpp)$/.test(f.file) ? 'c++' : 'c'}.\n`);
-  const args = await mi.frameArgs(f, 'all');
-  mi.console(` Arglist at ${f.cfa !== undefined ? hex(f.cfa - 16) : 'unknown address'}, args: ${args.map((a) => `${a.name}=${a.value}`).join(', ')}\n`);
+  // gdb prints them as frame lines do (`print frame-arguments scalars`: `s=...` for a struct).
+  const args = await mi.frameArgs(f, 'scalars');
+  mi.console(` Arglist at ${f.cfa !== undefined ? hex(f.cfa - 16) : 'unknown address'}, args: ${frameArgsLine(args)}\n`);
 }
 
 /**
@@ -651,11 +667,11 @@ def(['print', 'p', 'inspect', 'call', 'output'], async (mi, ctx, args, name) => 
 def(['ptype', 'whatis'], async (mi, ctx, args, name) => {
   needArg(args, 'one or more choice items');
   const frameId = mi.pid !== undefined && mi.engine.state === 'stopped' ? (await mi.contextFrame(ctx).catch(() => undefined))?.id : undefined;
-  const r = await mi.engine.evaluate(args.trim(), { frameId }).catch((e) => {
+  const r = await mi.engine.evaluate(args.trim(), { frameId, ptype: name.startsWith('pt') }).catch((e) => {
     throw new MiError(errorMessage(e));
   });
-  void name;
-  mi.console(`type = ${r.type ?? '<unknown>'}\n`);
+  // One console record per line, as gdb's MI console stream flushes them.
+  for (const line of `type = ${(name.startsWith('pt') ? r.ptype : undefined) ?? r.type ?? '<unknown>'}`.split('\n')) mi.console(line + '\n');
 });
 def(['x'], async (mi, ctx, args) => {
   const { fmt, rest } = parseSlash(args);
@@ -772,57 +788,102 @@ def(['list', 'l'], async (mi, ctx, args) => {
   first = last;
 });
 /**
- * `disassemble [/r] [ADDR | START,END | START,+LENGTH]` as gdb's disassemble_command: the function
- * around the frame's pc or ADDR ("Dump of assembler code for function NAME:", `<+off>`), or a range
- * ("from START to END:", `<name+off>`); `=>` marks the frame's pc. Before `run` it reads the
- * executable's sections at link-time addresses.
+ * `disassemble [/m|/s] [/r|/b] [ADDR | START,END | START,+LENGTH]` as gdb's disassemble_command: the
+ * function around the frame's pc or ADDR ("Dump of assembler code for function NAME:", `<+off>`), or
+ * a range ("from START to END:", `<name+off>`); `=>` marks the frame's pc; /m and /s interleave the
+ * source as gdb 13 does (src/mi/disasm-source.ts). Before `run` it reads the executable's sections at
+ * link-time addresses.
  */
 def(['disassemble'], async (mi, ctx, args) => {
   const { fmt, rest } = parseSlash(args);
+  const mods = new Set<string>();
+  if (fmt !== undefined) {
+    if (fmt === '') throw new MiError('Missing modifier.');
+    for (const c of fmt) {
+      if (!'mrbs'.includes(c)) throw new MiError('Invalid disassembly modifier.');
+      mods.add(c);
+    }
+    if (mods.has('m') && mods.has('s')) throw new MiError('Cannot specify both /m and /s.');
+  }
   const arg = rest.trim();
   const f = arg ? await mi.contextFrame(ctx).catch(() => undefined) : await mi.contextFrame(ctx).catch(() => {
     throw new MiError('No frame selected.');
   });
   const sym = asmSymbolizer(mi);
   const flavor = mi.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att';
-  const raw = (bytes: number[]) => (fmt?.includes('r') ? '\t' + bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(19) : '');
+  // x86 opcodes are single bytes: /b prints them as /r does.
+  const raw = (bytes: number[]) => (mods.has('r') || mods.has('b') ? '\t' + bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(19) : '');
+  const source = mods.has('m') ? 'deprecated' : mods.has('s') ? 'source' : undefined;
   const comma = arg.indexOf(',');
+  let low: number;
+  let high: number;
+  let insnText: (l: DisasmLine) => string;
+  let lines: DisasmLine[] | undefined;
   if (comma >= 0) {
-    const start = await evalAddress(mi, ctx, arg.slice(0, comma));
+    low = await evalAddress(mi, ctx, arg.slice(0, comma));
     const second = arg.slice(comma + 1).trim();
-    const end = second.startsWith('+') ? start + (await evalAddress(mi, ctx, second.slice(1))) : await evalAddress(mi, ctx, second);
-    mi.console(`Dump of assembler code from ${hex(start)} to ${hex(end)}:\n`);
-    if (end > start) {
-      const mem = await readCode(mi, start, end - start + 15);
-      for (const l of decode(mem.data, start, { flavor, symbolize: sym, end })) {
-        const s = sym(l.address);
-        mi.console(`${l.address === f?.pc ? '=> ' : '   '}${addr16(l.address)}${s ? ` <${s.function}+${s.offset}>` : ''}:${raw(l.bytes)}\t${l.text}\n`);
+    high = second.startsWith('+') ? low + (await evalAddress(mi, ctx, second.slice(1))) : await evalAddress(mi, ctx, second);
+    mi.console(`Dump of assembler code from ${hex(low)} to ${hex(high)}:\n`);
+    insnText = (l) => {
+      const s = sym(l.address);
+      return `${l.address === f?.pc ? '=> ' : '   '}${addr16(l.address)}${s ? ` <${s.function}+${s.offset}>` : ''}:${raw(l.bytes)}\t${l.text}\n`;
+    };
+    if (high > low && !source) {
+      const mem = await readCode(mi, low, high - low + 15);
+      lines = decode(mem.data, low, { flavor, symbolize: sym, end: high });
+    }
+  } else {
+    const at = arg ? await evalAddress(mi, ctx, arg) : f!.pc;
+    const info = mi.engine.addressInfo(at);
+    if (!info.function || info.offset === undefined) throw new MiError('No function contains specified address.');
+    const start = at - info.offset;
+    const fn = sym(start);
+    const mem = await readCode(mi, start, 4096 + 15).catch(async () => readCode(mi, start, 256));
+    // The function's instructions: those the symbolizer puts in the same function.
+    lines = decode(mem.data, start, { flavor, symbolize: sym, end: start + mem.data.length }).filter((l) => {
+      const s = sym(l.address);
+      return s !== undefined && s.function === fn?.function && l.address - s.offset === start;
+    });
+    low = start;
+    const last = lines[lines.length - 1];
+    high = last ? last.address + last.bytes.length : start;
+    mi.console(`Dump of assembler code for function ${fn?.function ?? info.function}:\n`);
+    insnText = (l) => {
+      const s = sym(l.address);
+      const off = s && l.address - s.offset === start ? s.offset : l.address - start;
+      return `${l.address === f?.pc ? '=> ' : '   '}${addr16(l.address)} <+${off}>:${raw(l.bytes)}\t${l.text}\n`;
+    };
+  }
+  const items = source && high > low ? await mixedSourceAndAssembly(mi, low, high, { mode: source, flavor, symbolize: sym, read: async (a, n) => (await readCode(mi, a, n)).data }) : undefined;
+  if (items) {
+    for (const it of items) {
+      if (it.kind === 'text') mi.console(it.text);
+      else {
+        if (!it.src) mi.console('--- no source info for this pc ---\n');
+        else {
+          const text = sourceLine({ fullPath: it.src.fullPath, line: it.src.line });
+          mi.console(text !== undefined ? text + '\n' : `${it.src.line}\tin ${it.src.file}\n`);
+        }
+        for (const l of it.insns) mi.console(insnText(l));
       }
     }
-    mi.console('End of assembler dump.\n');
-    return;
+  } else {
+    if (!lines && high > low) {
+      const mem = await readCode(mi, low, high - low + 15);
+      lines = decode(mem.data, low, { flavor, symbolize: sym, end: high });
+    }
+    for (const l of lines ?? []) mi.console(insnText(l));
   }
-  const at = arg ? await evalAddress(mi, ctx, arg) : f!.pc;
-  const info = mi.engine.addressInfo(at);
-  if (!info.function || info.offset === undefined) throw new MiError('No function contains specified address.');
-  const start = at - info.offset;
-  const fn = sym(start);
-  const mem = await readCode(mi, start, 4096 + 15).catch(async () => readCode(mi, start, 256));
-  // The function's instructions: those the symbolizer puts in the same function.
-  const lines = decode(mem.data, start, { flavor, symbolize: sym, end: start + mem.data.length }).filter((l) => {
-    const s = sym(l.address);
-    return s !== undefined && s.function === fn?.function && l.address - s.offset === start;
-  });
-  mi.console(`Dump of assembler code for function ${fn?.function ?? info.function}:\n`);
-  for (const l of lines) mi.console(`${l.address === f?.pc ? '=> ' : '   '}${addr16(l.address)} <+${l.address - start}>:${raw(l.bytes)}\t${l.text}\n`);
   mi.console('End of assembler dump.\n');
 });
 
 // ---------------------------------------------------------------- stack
 def(['backtrace', 'bt', 'where'], async (mi, ctx, args) => {
   mi.requireFrames();
-  const s = await mi.stack(mi.currentThread(ctx));
+  const t = mi.currentThread(ctx);
   const n = Number(args.trim().split(/\s+/).find((w) => /^-?\d+$/.test(w)) ?? NaN);
+  // `bt N` unwinds N frames (and one more to know whether more follow), not the whole stack.
+  const s = Number.isInteger(n) && n > 0 ? await mi.stackPrefix(t, n + 1) : { frames: (await mi.stack(t)).frames, more: false };
   let frames = s.frames;
   if (Number.isInteger(n)) frames = n >= 0 ? frames.slice(0, n) : frames.slice(n);
   for (const f of frames) await printFrame(mi, f, false);
@@ -837,10 +898,27 @@ def(['frame', 'f'], async (mi, ctx, args) => {
     await printFrame(mi, f, true);
     return;
   }
-  await selectFrame(mi, ctx, Number(a));
+  // gdb's level_command: the level is an expression (`frame abc`: `No symbol "abc" in current context.`).
+  let level = /^\d+$/.test(a) ? Number(a) : NaN;
+  if (Number.isNaN(level)) {
+    const frameId = (await mi.contextFrame(ctx).catch(() => undefined))?.id;
+    const r = await mi.engine.evaluate(a, { frameId, context: 'watch' }).catch((e) => {
+      throw new MiError(errorMessage(e));
+    });
+    level = Number.parseInt(r.value, r.value.startsWith('0x') ? 16 : 10);
+    if (!Number.isInteger(level)) throw new MiError('Invalid number "' + a + '".');
+  }
+  await selectFrame(mi, ctx, level, 'frame');
 });
-def(['up'], async (mi, ctx, args) => selectFrame(mi, ctx, mi.currentFrameLevel(ctx) + (Number(args.trim()) || 1)));
-def(['down'], async (mi, ctx, args) => selectFrame(mi, ctx, mi.currentFrameLevel(ctx) - (Number(args.trim()) || 1)));
+/** `up [N]` / `down [N]`: N frames (1 by default; an explicit N stops at the end of the stack). */
+const relativeFrame = async (mi: MiInterpreter, ctx: CommandContext, args: string, dir: 1 | -1): Promise<void> => {
+  const a = args.trim();
+  const n = a ? Number(a) : 1;
+  if (!Number.isInteger(n)) throw new MiError(`No symbol "${a}" in current context.`);
+  await selectFrame(mi, ctx, mi.currentFrameLevel(ctx) + dir * n, a ? 'clamp' : 'move');
+};
+def(['up'], async (mi, ctx, args) => relativeFrame(mi, ctx, args, 1));
+def(['down'], async (mi, ctx, args) => relativeFrame(mi, ctx, args, -1));
 def(['thread', 't'], async (mi, ctx, args) => {
   const a = args.trim();
   if (!a) {

@@ -7,6 +7,8 @@ import { searchSymbols, type SymbolSearchResult } from '../engine/symbol-search'
 import { ARCH, MiBreakpointMeta, addr16, bkptValue, frameTuple, hex, miValue } from './format';
 import { CommandContext, CommandResult, MiError, MiInterpreter, errorMessage } from './interpreter';
 import { disassemble, DisasmLine } from './disasm';
+import { atoi, frameRange } from './stack';
+import { mixedSourceAndAssembly } from './disasm-source';
 import { currentRegisterNames, formatRegister, registerValues } from './registers';
 import { MiRaw, MiResults, MiTuple, MiValue, getopt } from './syntax';
 
@@ -350,21 +352,22 @@ export function registerCommands(mi: MiInterpreter): void {
     if (argv.length !== 1) throw new MiError('-stack-select-frame: Usage: FRAME_SPEC');
     m.requireFrames();
     const t = m.currentThread(ctx);
-    const s = await m.stack(t);
     const lvl = Number(argv[0]);
-    if (!Number.isInteger(lvl) || lvl < 0 || lvl >= s.frames.length) throw new MiError('No frame at level ' + argv[0] + '.');
+    // Unwound as far as the frame, as gdb.
+    const s = Number.isInteger(lvl) && lvl >= 0 ? await m.stackPrefix(t, lvl + 1) : undefined;
+    if (!s || lvl >= s.frames.length) throw new MiError('No frame at level ' + argv[0] + '.');
     m.selectedThread = t;
     m.selectedFrame = lvl;
   });
   mi.register('stack-info-depth', async (m, ctx, argv) => {
+    if (argv.length > 1) throw new MiError('-stack-info-depth: Usage: [MAX_DEPTH]');
     m.requireFrames();
-    const s = await m.stack(m.currentThread(ctx));
-    let depth = s.frames.length;
-    if (argv.length) {
-      const max = Number(argv[0]);
-      if (Number.isInteger(max) && max >= 0) depth = Math.min(depth, max);
-    }
-    return { fields: { depth: String(depth) } };
+    const t = m.currentThread(ctx);
+    // gdb's mi_cmd_stack_info_depth: MAX by atoi, -1 (or none) unlimited; it unwinds no further than MAX.
+    const max = argv.length ? atoi(argv[0]) : -1;
+    if (max === -1) return { fields: { depth: String((await m.stack(t)).frames.length) } };
+    if (max <= 0) return { fields: { depth: '0' } };
+    return { fields: { depth: String((await m.stackPrefix(t, max)).frames.length) } };
   });
   mi.register('stack-info-frame', async (m, ctx) => {
     const f = await m.contextFrame(ctx);
@@ -374,16 +377,7 @@ export function registerCommands(mi: MiInterpreter): void {
     const { rest } = getopt('-stack-list-frames', argv, [{ name: '-no-frame-filters', arg: false }]);
     if (rest.length !== 0 && rest.length !== 2) throw new MiError('-stack-list-frames: Usage: [--no-frame-filters] [FRAME_LOW FRAME_HIGH]');
     m.requireFrames();
-    const s = await m.stack(m.currentThread(ctx));
-    let lo = 0;
-    let hi = s.frames.length - 1;
-    if (rest.length === 2) {
-      lo = Number(rest[0]);
-      hi = Number(rest[1]);
-      if (hi < 0) hi = s.frames.length - 1;
-    }
-    const frames = s.frames.filter((f) => f.level >= lo && f.level <= hi);
-    if (!frames.length && rest.length === 2) throw new MiError('-stack-list-frames: Not enough frames in stack.');
+    const frames = await frameRange(m, m.currentThread(ctx), rest.length === 2 ? rest : undefined, '-stack-list-frames');
     return { fields: { stack: new MiResults(frames.map((f) => ['frame', frameTuple(f, { level: true })] as [string, MiValue])) } };
   });
   mi.register('stack-list-arguments', async (m, ctx, argv) => {
@@ -399,16 +393,7 @@ export function registerCommands(mi: MiInterpreter): void {
     if (rest.length !== 1 && rest.length !== 3) throw new MiError('-stack-list-arguments: Usage: PRINT_VALUES [FRAME_LOW FRAME_HIGH]');
     const pv = printValues(rest[0]);
     m.requireFrames();
-    const s = await m.stack(m.currentThread(ctx));
-    let lo = 0;
-    let hi = s.frames.length - 1;
-    if (rest.length === 3) {
-      lo = Number(rest[1]);
-      hi = Number(rest[2]);
-      if (hi < 0) hi = s.frames.length - 1;
-    }
-    const frames = s.frames.filter((f) => f.level >= lo && f.level <= hi);
-    if (!frames.length && rest.length === 3) throw new MiError('-stack-list-arguments: Not enough frames in stack.');
+    const frames = await frameRange(m, m.currentThread(ctx), rest.length === 3 ? rest.slice(1) : undefined, '-stack-list-arguments');
     const out: [string, MiValue][] = [];
     for (const f of frames) {
       const vars = await frameVariables(m, f, 'arguments');
@@ -721,17 +706,21 @@ export function resume(m: MiInterpreter, ctx: CommandContext, kind: string, fn: 
   m.requireStopped();
   const t = m.currentThread(ctx);
   const tid = m.engineThread(t);
-  return m.startRun(ctx, kind === 'stepi' || kind === 'nexti' ? 'stepi' : kind, () => fn(tid), { cliText });
+  // A console step prints its stop by where it started (SRC_LINE or SRC_AND_LOC): note the frame.
+  const stepping = ctx.fromCli && /^(reverse-)?(next|step|nexti|stepi)$/.test(kind);
+  return m.startRun(ctx, kind === 'stepi' || kind === 'nexti' ? 'stepi' : kind, () => fn(tid), {
+    cliText,
+    startFrame: stepping ? async () => (await m.engine.partialStack(tid, 1)).frames[0] : undefined,
+  });
 }
 
 export async function checkFinish(m: MiInterpreter, ctx: CommandContext) {
   m.requireStopped();
   const t = m.currentThread(ctx);
-  const s = await m.stack(t);
   const lvl = m.currentFrameLevel(ctx);
-  if (lvl >= s.frames.length - 1 && s.totalFrames !== undefined ? lvl >= s.totalFrames - 1 : lvl >= s.frames.length - 1) {
-    throw new MiError('"finish" not meaningful in the outermost frame.');
-  }
+  // The frame and its caller: no more of the stack.
+  const s = await m.stackPrefix(t, lvl + 2);
+  if (s.frames.length < lvl + 2) throw new MiError('"finish" not meaningful in the outermost frame.');
   return s.frames[lvl];
 }
 
@@ -1130,6 +1119,8 @@ interface FrameVar {
   arg?: boolean;
   /** A local of a nested lexical block (see -stack-list-variables). */
   nested?: boolean;
+  /** `x@entry`: a parameter's value on entry (gdb lists it only when values are printed). */
+  entry?: boolean;
 }
 
 export async function frameVariables(m: MiInterpreter, f: import('../engine/api').FrameInfo, kind: 'arguments' | 'locals'): Promise<FrameVar[]> {
@@ -1137,7 +1128,7 @@ export async function frameVariables(m: MiInterpreter, f: import('../engine/api'
   const out: FrameVar[] = [];
   for (const s of scopes.filter((x) => x.kind === kind)) {
     for (const v of await m.engine.variables(s.variablesReference)) {
-      out.push({ name: v.name, value: miValue(v.value), type: v.type, aggregate: isAggregateType(v.type, v.value), nested: v.nestedBlock });
+      out.push({ name: v.name, value: miValue(v.value), type: v.type, aggregate: isAggregateType(v.type, v.value), nested: v.nestedBlock, entry: v.entryValue });
     }
   }
   return out;
@@ -1154,6 +1145,8 @@ export function isAggregateType(type: string | undefined, value: string): boolea
 }
 
 function varList(vars: FrameVar[], pv: PrintValues, withArgFlag: boolean): MiValue {
+  // gdb reads entry values only with the values it prints (not for --simple-values of an aggregate).
+  if (vars.some((v) => v.entry)) vars = vars.filter((v) => !v.entry || pv === 1 || (pv === 2 && !v.aggregate));
   if (pv === 0 && !withArgFlag) return new MiResults(vars.map((v) => ['name', v.name] as [string, MiValue]));
   return vars.map((v) => {
     const t: MiTuple = { name: v.name };
@@ -1334,61 +1327,96 @@ async function availableRegisterNames(m: MiInterpreter, ctx: CommandContext): Pr
 
 // ---------------------------------------------------------------- disassembly
 
+const DISASSEMBLE_USAGE = '-data-disassemble: Usage: ( -f filename -l linenum [-n howmany] | -s startaddr -e endaddr | -a addr ) [ --opcodes mode ] [ --source ] [ [--] mode ].';
+
+/**
+ * -data-disassemble as gdb 13's mi_cmd_disassemble: options in order (addresses evaluated as they
+ * come), one of `-f/-l [-n]`, `-s/-e`, `-a`; MODE optional (0), read with atoi; `--opcodes
+ * none|display|bytes` and `--source` (mode 0 only) override the mode's opcodes and source layout;
+ * `-f/-l` and `-a` disassemble the whole function holding the address, `-n` instructions at most.
+ */
 async function dataDisassemble(m: MiInterpreter, ctx: CommandContext, argv: string[]): Promise<CommandResult> {
   const { options, rest } = getopt('-data-disassemble', argv, [
-    { name: 's', arg: true },
-    { name: 'e', arg: true },
-    { name: 'a', arg: true },
     { name: 'f', arg: true },
     { name: 'l', arg: true },
     { name: 'n', arg: true },
-    { name: 'o', arg: true },
+    { name: 's', arg: true },
+    { name: 'e', arg: true },
+    { name: 'a', arg: true },
+    { name: '-opcodes', arg: true },
+    { name: '-source', arg: false },
   ]);
-  const opt = (n: string) => options.find((o) => o.name === n)?.arg;
-  if (rest.length !== 1) throw new MiError('-data-disassemble: Usage: ( [-f filename -l linenum [-n howmany]] | [-s startaddr -e endaddr] | [-a addr] ) [--opcodes mode] [--source] [--] mode.');
-  const mode = Number(rest[0]);
-  if (!Number.isInteger(mode) || mode < 0 || mode > 5) throw new MiError('-data-disassemble: Mode argument must be in the range 0-5.');
-  const opcodes = mode === 2 || mode === 3 || mode === 5 ? 'raw' : undefined;
-  const withSource = mode === 1 || mode === 3 || mode === 4 || mode === 5;
-  let start: number;
-  let end: number;
-  let count: number | undefined;
-  if (opt('s') !== undefined || opt('e') !== undefined) {
-    if (opt('s') === undefined || opt('e') === undefined) throw new MiError('-data-disassemble: Usage: ( [-f filename -l linenum [-n howmany]] | [-s startaddr -e endaddr] | [-a addr] ) [--opcodes mode] [--source] [--] mode.');
-    start = await evalAddress(m, ctx, opt('s')!);
-    end = await evalAddress(m, ctx, opt('e')!);
-  } else if (opt('a') !== undefined) {
-    const a = await evalAddress(m, ctx, opt('a')!);
+  const seen = new Set<string>();
+  let file = '';
+  let lineNum = -1;
+  let howMany = -1;
+  let start = 0;
+  let end = 0;
+  let addr = 0;
+  let opcodesMode: 'default' | 'none' | 'display' | 'bytes' = 'default';
+  for (const o of options) {
+    seen.add(o.name);
+    const arg = o.arg ?? '';
+    switch (o.name) {
+      case 'f':
+        file = arg;
+        break;
+      case 'l':
+        lineNum = atoi(arg);
+        break;
+      case 'n':
+        howMany = atoi(arg);
+        break;
+      case 's':
+        start = await evalAddress(m, ctx, arg);
+        break;
+      case 'e':
+        end = await evalAddress(m, ctx, arg);
+        break;
+      case 'a':
+        addr = await evalAddress(m, ctx, arg);
+        break;
+      case '-opcodes':
+        if (arg !== 'none' && arg !== 'display' && arg !== 'bytes') throw new MiError('-data-disassemble: unknown value for -opcodes argument');
+        opcodesMode = arg;
+        break;
+    }
+  }
+  const has = (n: string) => seen.has(n);
+  const byLine = has('l') && has('f') && !has('s') && !has('e') && !has('a');
+  const byRange = !has('l') && !has('f') && !has('n') && has('s') && has('e') && !has('a');
+  const byAddr = !has('l') && !has('f') && !has('n') && !has('s') && !has('e') && has('a');
+  if (!(byLine || byRange || byAddr) || rest.length > 1) throw new MiError(DISASSEMBLE_USAGE);
+  const mode = rest.length === 1 ? atoi(rest[0]) : 0;
+  if (mode < 0 || mode > 5) throw new MiError('-data-disassemble: Mode argument must be in the range 0-5.');
+  if (mode !== 0 && (has('-source') || has('-opcodes'))) throw new MiError('-data-disassemble: --opcodes and --source can only be used with mode 0');
+  // x86 opcodes are bytes: `display` and `bytes` print them alike.
+  const opcodes = opcodesMode !== 'default' ? opcodesMode !== 'none' : mode === 2 || mode === 3 || mode === 5;
+  const sourceMode: 'source' | 'deprecated' | undefined = has('-source') ? 'source' : mode === 1 || mode === 3 ? 'deprecated' : mode === 4 || mode === 5 ? 'source' : undefined;
+  const functionRange = async (a: number): Promise<void> => {
     const info = m.engine.addressInfo(a);
-    if (!info.function || info.offset === undefined) throw new MiError(`No function contains specified address.`);
+    if (!info.function || info.offset === undefined) throw new MiError('-data-disassemble: No function contains specified address');
     start = a - info.offset;
     end = await functionEnd(m, start, info.function);
-  } else if (opt('f') !== undefined && opt('l') !== undefined) {
-    const lines = await m.engine.resolveLocation({ file: opt('f')!, line: Number(opt('l')) }).catch((e) => {
-      throw new MiError(errorMessage(e));
-    });
-    if (!lines.length || !lines[0].addresses.length) throw new MiError('-data-disassemble: Invalid filename.');
-    const a = lines[0].addresses[0];
-    const n = opt('n') !== undefined ? Number(opt('n')) : -1;
-    const info = m.engine.addressInfo(a);
-    // gdb: with -n, that many instructions from the line; without, the whole function.
-    if (n >= 0) {
-      start = info.function && info.offset !== undefined ? a - info.offset : a;
-      start = a;
-      count = n;
-      end = a + n * 15 + 16;
-      // gdb starts at the function containing the line when -n is given with a line address inside it.
-      if (info.function && info.offset !== undefined) start = a - info.offset;
-    } else {
-      if (!info.function || info.offset === undefined) throw new MiError('No function contains specified address.');
-      start = a - info.offset;
-      end = await functionEnd(m, start, info.function);
+  };
+  if (byLine) {
+    // find_line_pc: the line's code, or the next line's that has some.
+    let r: ReturnType<MiInterpreter['engine']['lineCode']>;
+    try {
+      r = m.engine.lineCode(file, lineNum);
+    } catch {
+      throw new MiError('-data-disassemble: Invalid filename.');
     }
-  } else {
-    throw new MiError('-data-disassemble: Usage: ( [-f filename -l linenum [-n howmany]] | [-s startaddr -e endaddr] | [-a addr] ) [--opcodes mode] [--source] [--] mode.');
+    if ('outOfRange' in r || lineNum <= 0) throw new MiError('-data-disassemble: Invalid line number');
+    await functionRange(r.start);
+  } else if (byAddr) {
+    await functionRange(addr);
   }
+  const count = howMany >= 0 ? howMany : undefined;
   if (end <= start) return { fields: { asm_insns: [] } };
-  const lines = await disassemble(codeSource(m), start, end, { count, symbolize: asmSymbolizer(m), flavor: m.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att' });
+  const all = await disassemble(codeSource(m), start, end, { symbolize: asmSymbolizer(m), flavor: m.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att' });
+  const lines = count !== undefined ? all.slice(0, count) : all;
+  const withSource = sourceMode !== undefined;
   const insn = (l: DisasmLine): MiTuple => {
     const t: MiTuple = { address: addr16(l.address) };
     if (l.function) {
@@ -1400,24 +1428,27 @@ async function dataDisassemble(m: MiInterpreter, ctx: CommandContext, argv: stri
     return t;
   };
   if (!withSource) return { fields: { asm_insns: lines.map(insn) } };
-  // Source-centric (modes 1/3, gdb's deprecated /m) and address-centric (4/5, /s) both group by line runs.
-  const groups: { line?: number; file?: string; fullname?: string; insns: DisasmLine[] }[] = [];
-  for (const l of lines) {
-    const info = m.engine.addressInfo(l.address);
-    const g = groups[groups.length - 1];
-    if (g && g.line === info.line && g.file === info.file) g.insns.push(l);
-    else groups.push({ line: info.line, file: info.file, fullname: info.fullPath, insns: [l] });
-  }
-  const out: [string, MiValue][] = groups.map((g) => {
-    const t: MiTuple = {};
-    if (g.line !== undefined) {
-      t.line = String(g.line);
-      t.file = g.file;
-      t.fullname = g.fullname;
-    }
-    t.line_asm_insn = g.insns.map(insn);
-    return ['src_and_asm_line', t];
+  // gdb's do_mixed_source_and_assembly(_deprecated) over the same range (src/mi/disasm-source.ts).
+  const items = await mixedSourceAndAssembly(m, start, end, {
+    mode: sourceMode,
+    howMany: count,
+    flavor: m.settings.get('disassembly-flavor') === 'intel' ? 'intel' : 'att',
+    symbolize: asmSymbolizer(m),
+    read: async (a, n) => (await readCode(m, a, n)).data,
   });
+  if (!items) return { fields: { asm_insns: lines.map(insn) } };
+  const out: [string, MiValue][] = [];
+  for (const it of items) {
+    if (it.kind !== 'src') continue;
+    const t: MiTuple = {};
+    if (it.src) {
+      t.line = String(it.src.line);
+      t.file = it.src.file;
+      t.fullname = it.src.fullPath;
+    }
+    t.line_asm_insn = it.insns.map(insn);
+    out.push(['src_and_asm_line', t]);
+  }
   return { fields: { asm_insns: new MiResults(out) } };
 }
 

@@ -26,6 +26,10 @@ export interface FrameArg {
   name: string;
   value?: string;
   type?: string;
+  /** `x@entry` (gdb's `print entry-values default`): listed as is in MI frames, merged by frameArgsLine. */
+  entry?: boolean;
+  /** Equal to the entry value that follows: the console shows `x=x@entry=5`. */
+  entryEqual?: boolean;
 }
 
 /**
@@ -49,6 +53,19 @@ export function frameTuple(f: FrameInfo, opts: { level?: boolean; args?: FrameAr
   return t;
 }
 
+/** Arguments as gdb's console frame lines show them: `x=x@entry=5` when the entry value equals the value. */
+export function frameArgsLine(args: FrameArg[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const x = args[i];
+    if (x.entryEqual && args[i + 1]?.entry) {
+      out.push(`${x.name}=${x.name}@entry=${x.value ?? '...'}`);
+      i++;
+    } else out.push(`${x.name}=${x.value ?? '...'}`);
+  }
+  return out.join(', ');
+}
+
 function argTuple(a: FrameArg): MiTuple {
   const t: MiTuple = { name: a.name };
   if (a.type !== undefined) t.type = a.type;
@@ -58,7 +75,7 @@ function argTuple(a: FrameArg): MiTuple {
 
 /** "main (argc=1, argv=0x7ffe...) at t.c:8" — the frame line of gdb's stop and `frame` output. */
 export function frameLine(f: FrameInfo, args: FrameArg[] | undefined, withAddr = false): string {
-  const a = args ? `(${args.map((x) => `${x.name}=${x.value ?? '...'}`).join(', ')})` : '()';
+  const a = args ? `(${frameArgsLine(args)})` : '()';
   const pre = withAddr || !f.file ? `${addr16(f.pc)} in ` : '';
   if (f.signalTrampoline) return '<signal handler called>';
   if (f.file && f.line !== undefined) return `${pre}${f.function ?? '??'} ${a} at ${f.file}:${f.line}`;

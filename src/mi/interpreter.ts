@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import type { Breakpoint, Engine, FrameInfo, ModuleInfo, StackTrace, StopInfo, ThreadInfo } from '../engine/api';
 import { EngineError } from '../engine/api';
 import { GDB_VERSION } from './args';
-import { ARCH, BreakLocation, FrameArg, MiBreakpointMeta, bkptValue, exitCodeOctal, frameLine, frameTuple, hex, miValue, signalMeaning, sourceLine } from './format';
+import { ARCH, BreakLocation, addr16, FrameArg, MiBreakpointMeta, bkptValue, exitCodeOctal, frameLine, frameTuple, hex, miValue, signalMeaning, sourceLine } from './format';
 import { Settings } from './settings';
 import { MiFields, MiParseError, MiTuple, cstring, formatFields, parseInput, splitArgs } from './syntax';
 import type { VarObjects } from './varobj';
@@ -78,6 +78,8 @@ interface PendingRun {
   announced: boolean;
   /** Console text gdb prints before ^running ("Continuing.", "Run till exit from ..."). */
   cliText?: string;
+  /** A console step's starting frame: a stop in the same frame prints the source line only (gdb's SRC_LINE). */
+  startFrame?: FrameInfo;
 }
 
 export class MiInterpreter {
@@ -568,9 +570,20 @@ export class MiInterpreter {
     return s;
   }
 
+  /** The innermost `count` frames of a thread: from the whole stack when known, else a bounded unwind. */
+  async stackPrefix(threadNum: number, count: number): Promise<{ frames: FrameInfo[]; more: boolean }> {
+    const s = this.stackCache.get(threadNum);
+    if (s) return { frames: s.frames.slice(0, Math.max(0, count)), more: s.frames.length > count };
+    return this.engine.partialStack(this.engineThread(threadNum), count);
+  }
+
   async frameAt(threadNum: number, level: number): Promise<FrameInfo> {
-    const s = await this.stack(threadNum);
-    const f = s.frames[level];
+    // As gdb, no further than the frame asked for (a deep recursion's frame 0 costs what it costs in a
+    // shallow stack); the same frames (ids) as the whole stack's.
+    const cached = this.stackCache.get(threadNum);
+    // Frame 0: the stop's own top frame (the engine keeps it for the stop report).
+    const frames = cached ? cached.frames : level === 0 ? (await this.engine.stackTrace(this.engineThread(threadNum), 0, 1)).frames : (await this.stackPrefix(threadNum, level + 1)).frames;
+    const f = frames[level];
     if (!f) throw new MiError('No frame at level ' + level + '.');
     return f;
   }
@@ -587,7 +600,10 @@ export class MiInterpreter {
       const scopes = await this.engine.scopes(f.id);
       const s = scopes.find((x) => x.kind === 'arguments');
       if (!s) return [];
-      const vars = await this.engine.variables(s.variablesReference);
+      let vars = await this.engine.variables(s.variablesReference);
+      // Entry values (`x@entry`) come with printed values only, as gdb reads them.
+      if (mode === 'names') vars = vars.filter((v) => !v.entryValue);
+      if (mode === 'types') vars = vars.filter((v) => !v.entryValue || !(v.variablesReference > 0 && /^[{[]/.test(v.value)));
       return vars.map((v) => {
         if (mode === 'names') return { name: v.name };
         const aggregate = v.variablesReference > 0 && /^[{[]/.test(v.value);
@@ -595,8 +611,10 @@ export class MiInterpreter {
         // (while --simple-values, the 'types' mode, prints references).
         const scalar = !aggregate && !(v.variablesReference > 0 && /^@0x[0-9a-f]+: [{[]/.test(v.value));
         const value = mode === 'scalars' && !scalar ? '...' : miValue(v.value);
-        if (mode === 'types') return { name: v.name, type: v.type, value: aggregate ? undefined : miValue(v.value) };
-        return { name: v.name, value };
+        const arg: FrameArg = mode === 'types' ? { name: v.name, type: v.type, value: aggregate ? undefined : miValue(v.value) } : { name: v.name, value };
+        if (v.entryValue) arg.entry = true;
+        if (v.entryEqual) arg.entryEqual = true;
+        return arg;
       });
     } catch {
       return [];
@@ -686,7 +704,7 @@ export class MiInterpreter {
     }
   }
 
-  startRun(ctx: CommandContext, kind: string, fn: () => Promise<StopInfo>, opts: { cliText?: string } = {}): CommandResult {
+  startRun(ctx: CommandContext, kind: string, fn: () => Promise<StopInfo>, opts: { cliText?: string; startFrame?: () => Promise<FrameInfo | undefined> } = {}): CommandResult {
     this.flushTempDeleted();
     this.targetConnected = true;
     const run: PendingRun = { token: ctx.token, fromCli: ctx.fromCli, kind, announced: false, cliText: opts.cliText };
@@ -702,6 +720,7 @@ export class MiInterpreter {
     }, 30);
     const started = (async () => {
       try {
+        if (opts.startFrame) run.startFrame = await opts.startFrame().catch(() => undefined);
         const stop = await fn();
         clearTimeout(timer);
         if (!run.announced) this.announceRunning(run);
@@ -778,10 +797,11 @@ export class MiInterpreter {
     const frame = stop.frame ?? (await this.frameAt(tnum, 0).catch(() => undefined));
     const args = frame ? await this.frameArgs(frame) : [];
     const fromCli = run?.fromCli ?? false;
-    const showFrameText = (always: boolean): void => {
+    /** `located`: the frame line was printed already ("Breakpoint 1, <frame>"): the source line only. */
+    const showFrameText = (always: boolean, withAddress = false, located = false): void => {
       if (!frame) return;
       const src = sourceLine(frame);
-      if (always || !src) this.console(frameLine(frame, args) + '\n');
+      if (always || (!src && !located)) this.console(frameLine(frame, args, withAddress || undefined) + '\n');
       if (src) this.console(src + '\n');
       else if (frame.file && frame.line !== undefined) this.log(`${frame.line}\t${frame.file}: No such file or directory.\n`);
     };
@@ -798,7 +818,7 @@ export class MiInterpreter {
         if (m) {
           this.console('\n');
           this.console(`${m.temporary ? 'Temporary breakpoint' : 'Breakpoint'} ${m.number}, ${frame ? frameLine(frame, args) : ''}\n`);
-          showFrameText(false);
+          showFrameText(false, false, true);
           reason = 'breakpoint-hit';
           fields.push(['reason', reason], ['disp', m.temporary ? 'del' : 'keep'], ['bkptno', String(m.number)]);
         } else {
@@ -808,10 +828,25 @@ export class MiInterpreter {
         }
         break;
       }
-      case 'step':
+      case 'step': {
         fields.push(['reason', 'end-stepping-range']);
-        if (fromCli) showFrameText(run?.kind === 'stepi' ? true : false);
+        if (!fromCli || !frame) break;
+        // gdb's print_stop_location: a step that ends in the frame and function it started in prints
+        // the source line (SRC_LINE, after the pc when mid-line: `0x...\t12\t...`), else the frame
+        // line too (SRC_AND_LOC, with the pc when mid-line).
+        const start = run?.startFrame;
+        const same = !!start && start.threadId === frame.threadId && start.cfa !== undefined && start.cfa === frame.cfa && start.function === frame.function;
+        // gdb 13's frame_show_address: not at the start of a line-table entry, or on a non-statement one.
+        const at = this.engine.lineRangeAt(frame.pc);
+        const mid = !at || at.start !== frame.pc || at.isStmt === false;
+        const src = sourceLine(frame);
+        if (same && src) this.console(`${mid ? addr16(frame.pc) + '\t' : ''}${src}\n`);
+        // An unreadable source file: gdb named it at the stop that entered it, now only `N\tin FILE`.
+        else if (same && frame.file && frame.line !== undefined) this.console(`${mid ? addr16(frame.pc) + '\t' : ''}${frame.line}\tin ${frame.file}\n`);
+        else if (start) showFrameText(true, mid);
+        else showFrameText(run?.kind === 'stepi');
         break;
+      }
       case 'location':
         fields.push(['reason', 'location-reached']);
         if (fromCli) showFrameText(true);
@@ -834,7 +869,8 @@ export class MiInterpreter {
         fields.push(['reason', 'signal-received'], ['signal-name', 'SIGINT'], ['signal-meaning', 'Interrupt']);
         this.console('\nProgram');
         this.console(' received signal SIGINT, Interrupt.\n');
-        showFrameText(true);
+        // gdb's print_frame shows the pc when it is not at the start of a line (frame_show_address).
+        showFrameText(true, /\n0x[0-9a-f]+ in /.test(stop.description));
         break;
       case 'signal':
       case 'exception': {
@@ -843,7 +879,7 @@ export class MiInterpreter {
         fields.push(['reason', 'signal-received'], ['signal-name', name], ['signal-meaning', meaning]);
         this.console('\nProgram');
         this.console(` received signal ${name}, ${meaning}.\n`);
-        showFrameText(true);
+        showFrameText(true, /\n0x[0-9a-f]+ in /.test(stop.description));
         break;
       }
       case 'watchpoint': {
@@ -912,7 +948,7 @@ export class MiInterpreter {
           // gdb's `start`: a temporary breakpoint at main was hit.
           this.console('\n');
           this.console(`Temporary breakpoint ${this.nextBreakpointNumber++}, ${frame ? frameLine(frame, args) : ''}\n`);
-          showFrameText(false);
+          showFrameText(false, false, true);
           fields.push(['reason', 'breakpoint-hit'], ['disp', 'del'], ['bkptno', String(this.nextBreakpointNumber - 1)]);
         } else {
           fields.push(['reason', 'signal-received'], ['signal-name', 'SIGTRAP'], ['signal-meaning', 'Trace/breakpoint trap']);
@@ -931,7 +967,8 @@ export class MiInterpreter {
       default:
         break;
     }
-    if (frame) fields.push(['frame', await this.frameWithArgs(frame)]);
+    // The arguments rendered above (the same `print frame-arguments scalars` list), not a second time.
+    if (frame) fields.push(['frame', frameTuple(frame, { level: false, args })]);
     if (stop.reason === 'finish' && stop.returnValue) {
       const n = ++this.valueHistory;
       fields.push(['gdb-result-var', `$${n}`], ['return-value', miValue(stop.returnValue.value)]);

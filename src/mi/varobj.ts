@@ -119,14 +119,19 @@ export class VarObjects {
     const mi = this.mi;
     if (mi.pid === undefined || mi.engine.state !== 'stopped') return undefined;
     if (!b) return undefined;
-    let s;
+    const pick = (frames: FrameInfo[]) =>
+      b.cfa !== undefined ? frames.find((f) => f.cfa === b.cfa && f.function === b.function) : frames.find((f) => f.function === b.function && f.level >= b.level);
+    // gdb's frame_find_by_id walks out from the innermost frame until it finds it: unwind in growing
+    // steps, not the whole of a deep stack.
     try {
-      s = await mi.stack(b.thread);
+      for (let n = 64; ; n *= 8) {
+        const s = await mi.stackPrefix(b.thread, n);
+        const f = pick(s.frames);
+        if (f || !s.more) return f;
+      }
     } catch {
       return undefined;
     }
-    if (b.cfa !== undefined) return s.frames.find((f) => f.cfa === b.cfa && f.function === b.function);
-    return s.frames.find((f) => f.function === b.function && f.level >= b.level) ?? undefined;
   }
 
   private async evalIn(expr: string, frame: FrameInfo | undefined, format?: ValueFormat): Promise<EvaluateResult> {

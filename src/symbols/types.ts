@@ -543,7 +543,7 @@ function render(t: Type, inner: string): string {
     }
     case 'array': {
       const suffix = t.dims.map((d) => `[${d ?? ''}]`).join('');
-      if (t.vector) return render(t.element, `${inner}__attribute__ ((vector_size(${t.dims[0] ?? 0})))`);
+      if (t.vector) return render(t.element, `${inner ? inner + ' ' : ''}__attribute__ ((vector_size(${t.dims[0] ?? 0})))`);
       return render(t.element, `${inner}${suffix}`);
     }
     case 'function':
@@ -556,9 +556,13 @@ export function typeName(t: Type): string {
   return render(t, '');
 }
 
-/** Members and enumerators spelled out, as gdb's `ptype` prints C types (one level deep). */
-export function ptype(t: Type, indent = ''): string {
-  const s = t.kind === 'typedef' ? t.target : t;
+/**
+ * Members and enumerators spelled out, as gdb's `ptype` prints C types (c_type_print_base with `show`
+ * 1): one level deep, anonymous members expanded one level more (deeper ones `struct {...}`).
+ */
+export function ptype(t: Type, indent = '', show = 1): string {
+  let s = t;
+  while (s.kind === 'typedef') s = s.target;
   const { quals, rest } = qualifiers(s);
   const prefix = quals.length ? quals.join(' ') + ' ' : '';
   if (rest.kind === 'enum') {
@@ -574,8 +578,8 @@ export function ptype(t: Type, indent = ''): string {
     const lines = [`${prefix}${rest.kind}${rest.name !== undefined ? ' ' + rest.name : ''} {`];
     for (const m of rest.members) {
       const mt = m.type;
-      const anonymous = (mt.kind === 'struct' || mt.kind === 'union' || mt.kind === 'enum') && mt.name === undefined;
-      const body = anonymous ? `${ptype(mt, indent + '    ')}${m.name !== undefined ? ' ' + m.name : ''}` : render(mt, m.name ?? '');
+      const anonymous = (mt.kind === 'struct' || mt.kind === 'union' || mt.kind === 'enum') && mt.name === undefined && show - 1 >= 0;
+      const body = anonymous ? `${ptype(mt, indent + '    ', show - 1)}${m.name !== undefined ? ' ' + m.name : ''}` : render(mt, m.name ?? '');
       lines.push(`${indent}    ${body}${m.bitSize !== undefined ? ` : ${m.bitSize}` : ''};`);
     }
     lines.push(`${indent}}`);

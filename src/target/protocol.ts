@@ -126,6 +126,7 @@ export type Request =
   | { op: 'getFpRegs'; tid: number }
   | { op: 'setFpRegs'; tid: number; regs: Uint8Array }
   | { op: 'getXState'; tid: number }
+  | { op: 'getSiginfo'; tid: number }
   | { op: 'setXState'; tid: number; regs: Uint8Array }
   | { op: 'readMemory'; pid: number; addr: number; len: number }
   | { op: 'writeMemory'; pid: number; addr: number; data: Uint8Array }

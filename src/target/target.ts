@@ -56,7 +56,7 @@ const PAGE = 4096;
 const MAX_CACHED_PAGES = 256;
 
 /** Requests that cannot change a thread's registers (everything else drops the register cache). */
-const READ_ONLY_OPS = new Set<string>(['ping', 'getRegs', 'getFpRegs', 'getXState', 'readMemory', 'threads', 'breakpoints', 'setBreakpoint', 'removeBreakpoint', 'setSignalPolicy']);
+const READ_ONLY_OPS = new Set<string>(['ping', 'getRegs', 'getFpRegs', 'getXState', 'getSiginfo', 'readMemory', 'threads', 'breakpoints', 'setBreakpoint', 'removeBreakpoint', 'setSignalPolicy']);
 
 function workerScript(): string {
   // Bundled (src/boot/bundle.ts), the worker starts from its own bundle through a boot file; else
@@ -510,6 +510,13 @@ export class Inferior {
   async getXState(tid = this.currentTid): Promise<XState> {
     this.requireStopped();
     return new XState(toBuffer(await this.tracer.request({ op: 'getXState', tid })));
+  }
+
+  /** The siginfo of the thread's current stop (PTRACE_GETSIGINFO), undefined when the kernel has none. */
+  async getSiginfo(tid = this.currentTid): Promise<Buffer | undefined> {
+    this.requireStopped();
+    const r = await this.tracer.request({ op: 'getSiginfo', tid });
+    return r ? Buffer.from(toBuffer(r)) : undefined;
   }
 
   /** Writes an XSAVE area read with getXState (same size) back to the thread. */

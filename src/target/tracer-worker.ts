@@ -98,6 +98,8 @@ function serve(msg: RequestMessage): unknown {
       return tracer.setFpRegs(msg.tid, toBuf(msg.regs));
     case 'getXState':
       return tracer.getXState(msg.tid);
+    case 'getSiginfo':
+      return tracer.getSiginfo(msg.tid);
     case 'setXState':
       return tracer.setXState(msg.tid, toBuf(msg.regs));
     case 'readMemory':

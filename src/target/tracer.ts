@@ -1327,6 +1327,21 @@ export class Tracer {
     }
   }
 
+  /**
+   * The siginfo of the thread's current ptrace-stop (PTRACE_GETSIGINFO, 128 bytes: what `$_siginfo`
+   * shows); undefined when the kernel has none (a group-stop).
+   */
+  getSiginfo(tid: number): Buffer | undefined {
+    this.requireThreadStopped(tid);
+    const info = Buffer.alloc(128);
+    try {
+      ptraceBuf(PTRACE.GETSIGINFO, tid, 0, info);
+    } catch {
+      return undefined;
+    }
+    return info;
+  }
+
   /** Writes a whole XSAVE area back; `regs` must be the size getXState returned (the kernel's rule). */
   setXState(tid: number, regs: Buffer): void {
     this.requireThreadStopped(tid);

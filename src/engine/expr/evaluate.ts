@@ -11,7 +11,7 @@ import {
   T, VOID_PTR, arrayInfo, base, isArithmetic, isFloat, isIntegral, isSigned, makeArray, makePointer, sizeOf, strip,
 } from '../values/type-util';
 import { bigintToBytes, bytesToBigInt, insertBits, MAX_VALUE_SIZE, numberToBytes, registerBytes, Value } from '../values/value';
-import { fileMemory, frameScope, isCplusUnit, lookupLocal, lookupSymbol, staticMemberValue } from '../values/variables';
+import { fileMemory, frameScope, isCplusUnit, lookupEntryValue, lookupLocal, lookupSymbol, staticMemberValue } from '../values/variables';
 import { Node, ParseEnv, parseExpression, TypeSpec } from './parser';
 import { VREG } from '../registers';
 import { LD, ldAdd, ldCmp, ldDiv, ldFromBigInt, ldFromBytes, ldFromDecimal, ldFromNumber, ldMul, ldSub, ldToBigInt, ldToBytes, ldToNumber } from '../values/ldouble';
@@ -284,6 +284,8 @@ class Evaluator {
   coerceRef(v: Value): Value {
     const t = strip(v.type);
     if (t.kind === 'reference' || t.kind === 'rvalue-reference') {
+      // `ref@entry`: the referenced object's value on entry (DW_AT_call_data_value).
+      if (v.syntheticTarget) return v.syntheticTarget();
       const addr = Number(v.asBigInt());
       return Value.atAddress(t.target, addr, this.memory);
     }
@@ -353,6 +355,8 @@ class Evaluator {
         return this.intValue(T.bool, n.value ? 1n : 0n);
       case 'ident':
         return this.identifier(n.name, n.global);
+      case 'entry':
+        return lookupEntryValue(n.name, this.frame);
       case 'this':
         return this.thisValue();
       case 'dollar':

@@ -46,6 +46,8 @@ export type Node =
   | { k: 'index'; e: Node; i: Node }
   | { k: 'call'; f: Node; args: Node[] }
   | { k: 'at'; l: Node; r: Node }
+  /** `x@entry`: the value parameter x had on entry to the selected frame's function. */
+  | { k: 'entry'; name: string }
   | { k: 'typeexpr'; type: TypeSpec };
 
 export interface ParseEnv {
@@ -164,6 +166,8 @@ export class Parser {
     const ops = BINARY_LEVELS[level];
     while (this.t.kind === 'punct' && ops.includes(this.t.text)) {
       const op = this.t.text;
+      // `@entry` is one token for gdb, valid only after a parameter's name.
+      if (op === '@' && this.peek().kind === 'ident' && this.peek().text === 'entry') this.fail();
       this.i++;
       const r = this.binary(level + 1);
       l = op === '@' ? { k: 'at', l, r } : { k: 'binary', op, l, r };
@@ -307,6 +311,11 @@ export class Parser {
       else name += '::' + this.t.text;
       this.i++;
       name += this.templateSuffix(name);
+    }
+    // gdb's lexer reads `@entry` after a name as one token (c-exp.y ENTRY).
+    if (!global && this.is('@') && this.peek().kind === 'ident' && this.peek().text === 'entry') {
+      this.i += 2;
+      return { k: 'entry', name };
     }
     return { k: 'ident', name, global };
   }

@@ -233,6 +233,10 @@ export interface NamedValue {
   constant?: boolean;
   /** A local of a nested lexical block, not of the function's outermost block (gdb's -stack-list-variables lists those before the arguments). */
   nested?: boolean;
+  /** args(frame, { entryValues }): this entry is the previous parameter's value on entry (`x@entry`). */
+  entry?: boolean;
+  /** args(frame, { entryValues }): the parameter's entry value (the next entry) equals its current value. */
+  entryEqual?: boolean;
 }
 
 /**

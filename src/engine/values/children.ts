@@ -23,6 +23,7 @@ function paren(e: string): string {
 function target(v: Value): { value: Value; viaPointer: boolean } | undefined {
   const t = strip(v.type);
   if (t.kind === 'reference' || t.kind === 'rvalue-reference') {
+    if (v.syntheticTarget) return { value: v.syntheticTarget(), viaPointer: false };
     const addr = Number(v.asBigInt());
     return { value: Value.atAddress(t.target, addr, v.memory), viaPointer: false };
   }

@@ -601,7 +601,8 @@ function referenceText(v: Value, target: Type, o: Opts, recurse: number, derefRe
     if (st.kind === 'struct' || st.kind === 'class' || st.kind === 'union') {
       if (st.declaration && !st.members.length) return out + '<incomplete type>';
     }
-    const tv = Value.atAddress(target, addr, v.memory);
+    // An entry value of a reference parameter refers to the object's value on entry (syntheticTarget).
+    const tv = v.syntheticTarget ? v.syntheticTarget() : Value.atAddress(target, addr, v.memory);
     try {
       out += inner(tv, o, recurse, false);
     } catch (e) {

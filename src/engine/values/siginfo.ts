@@ -25,11 +25,13 @@ export function siginfoType(): Type {
   const pid = typedef('__pid_t', int);
   const uid = typedef('__uid_t', base('unsigned int', 4, 'unsigned'));
   const clock = typedef('__clock_t', T.long);
-  const sigval = typedef('sigval_t', struct('union', [['sival_int', int, 0], ['sival_ptr', voidp, 0]], 8, 'sigval'));
+  // A union named sigval_t in gdb, not a typedef (whatis in a C frame: `union sigval_t`).
+  const sigval = struct('union', [['sival_int', int, 0], ['sival_ptr', voidp, 0]], 8, 'sigval_t');
   const fields = struct(
     'union',
     [
-      ['_pad', makeArray(int, 28), 0],
+      // A vector in gdb (init_vector_type): ptype shows `int _pad __attribute__ ((vector_size(28)))`.
+      ['_pad', { ...makeArray(int, 28), vector: true }, 0],
       ['_kill', struct('struct', [['si_pid', pid, 0], ['si_uid', uid, 4]], 8), 0],
       ['_timer', struct('struct', [['si_tid', int, 0], ['si_overrun', int, 4], ['si_sigval', sigval, 8]], 16), 0],
       ['_rt', struct('struct', [['si_pid', pid, 0], ['si_uid', uid, 4], ['si_sigval', sigval, 8]], 16), 0],
@@ -40,7 +42,8 @@ export function siginfoType(): Type {
     ],
     112,
   );
-  cached = typedef('siginfo_t', struct('struct', [['si_signo', int, 0], ['si_errno', int, 4], ['si_code', int, 8], ['_sifields', fields, 16]], 128));
+  // `struct siginfo`, not a typedef (whatis $_siginfo: `struct siginfo`).
+  cached = struct('struct', [['si_signo', int, 0], ['si_errno', int, 4], ['si_code', int, 8], ['_sifields', fields, 16]], 128, 'siginfo');
   return cached;
 }
 

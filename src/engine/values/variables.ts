@@ -12,6 +12,7 @@ import type { EvalContext, FrameContext, ModuleSymbols, NamedValue, TargetMemory
 import { EvalError, memoryError } from './errors';
 import { sizeOf, strip } from './type-util';
 import { bigintToBytes, Value } from './value';
+import { argEntry, entryRegister, EntrySite, entrySite, parameterEntryValue } from './entry-values';
 
 // ---------------------------------------------------------------- per-module caches
 
@@ -245,11 +246,11 @@ class LocationContext implements ExprContext {
   }
 }
 
-function exprContext(sf: SymbolFile, bias: number, unit: Unit, frame: FrameContext | undefined, subprogram: Die | undefined, memory: TargetMemory | undefined): ExprContext {
+export function exprContext(sf: SymbolFile, bias: number, unit: Unit, frame: FrameContext | undefined, subprogram: Die | undefined, memory: TargetMemory | undefined): ExprContext {
   return new LocationContext(sf, bias, unit, frame, subprogram, memory);
 }
 
-function listExpr(sf: SymbolFile, at: Extract<ReturnType<typeof attributeLocation>, { kind: 'loclist' }>, linkPc: number): Buffer | undefined {
+export function listExpr(sf: SymbolFile, at: Extract<ReturnType<typeof attributeLocation>, { kind: 'loclist' }>, linkPc: number): Buffer | undefined {
   // A split-DWARF unit's lists are in its .dwo (.debug_loclists.dwo / .debug_loc.dwo).
   const lists = at.unit.dwarf.isSplitFile ? splitLocLists(at.unit.dwarf) : locLists(sf);
   const list = at.index !== undefined ? lists.readIndexed(at.index, at.unit) : lists.read(at.offset, at.unit);
@@ -257,67 +258,25 @@ function listExpr(sf: SymbolFile, at: Extract<ReturnType<typeof attributeLocatio
 }
 
 /**
- * DW_OP_entry_value support through call-site parameters, as gdb does: in the caller, the
- * DW_TAG_call_site whose return pc is the caller frame's pc names, for each register parameter,
- * an expression (DW_AT_call_value) giving its value at the call, evaluated in the caller's frame.
+ * DW_OP_entry_value support through call-site parameters, as gdb does (entry-values.ts): registers
+ * on entry are the caller's DW_AT_call_value expressions for them, evaluated in the caller's frame.
  */
 function entryValueContext(frame: FrameContext): ExprContext | undefined {
-  const caller = frame.caller;
-  if (!caller?.module) return undefined;
-  const cscope = frameScope(caller);
-  if (!cscope) return undefined;
-  const sf = caller.module.symbolFile;
-  const bias = caller.module.loadBias;
-  const retPc = caller.pc - bias;
-  let site: Die | undefined;
-  const visit = (d: Die): boolean => {
-    for (const c of d.children) {
-      if (c.tag === DW_TAG.call_site || c.tag === DW_TAG.GNU_call_site) {
-        const rp = c.num(DW_AT.call_return_pc) ?? c.num(DW_AT.low_pc);
-        if (rp === retPc) {
-          site = c;
-          return true;
-        }
-      } else if (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) {
-        if (visit(c)) return true;
-      }
-    }
-    return false;
-  };
-  const top = [...cscope.chain].reverse().find((d) => d.tag === DW_TAG.subprogram);
-  if (!top || !visit(top)) return undefined;
-  const params = new Map<number, Buffer>();
-  for (const p of site!.children) {
-    if (p.tag !== DW_TAG.call_site_parameter && p.tag !== DW_TAG.GNU_call_site_parameter) continue;
-    const loc = p.value(DW_AT.location);
-    const val = p.value(DW_AT.call_value) ?? p.value(DW_AT.GNU_call_site_value);
-    if (!Buffer.isBuffer(loc) || !Buffer.isBuffer(val)) continue;
-    let reg: number | undefined;
-    if (loc.length === 1 && loc[0] >= DW_OP.reg0 && loc[0] <= DW_OP.reg31) reg = loc[0] - DW_OP.reg0;
-    else if (loc[0] === DW_OP.regx) reg = loc[1];
-    if (reg !== undefined) params.set(reg, val);
+  let site: EntrySite;
+  try {
+    site = entrySite(frame);
+  } catch {
+    return undefined; // gdb's NO_ENTRY_VALUE_ERROR: the value reads as optimized out
   }
-  const callerCtx = exprContext(sf, bias, site!.unit, caller, cscope.subprogram, caller.memory);
+  const c = site.callerCtx;
   return {
-    addressSize: callerCtx.addressSize,
-    readMemory: (a: bigint, n: number) => callerCtx.readMemory!(a, n),
-    callFrameCfa: () => callerCtx.callFrameCfa!(),
-    frameBase: () => callerCtx.frameBase!(),
-    relocate: (a: bigint) => callerCtx.relocate!(a),
-    debugAddr: (i: number) => callerCtx.debugAddr!(i),
-    readRegister: (r: number) => {
-      const expr = params.get(r);
-      if (!expr) return undefined;
-      try {
-        const loc = evalDwarf(expr, callerCtx, { what: 'DW_AT_call_value' });
-        if (loc.kind === 'value') return loc.value;
-        if (loc.kind === 'memory') return loc.address;
-        if (loc.kind === 'register') return caller.regs.get(loc.reg);
-        return undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    addressSize: c.addressSize,
+    readMemory: (a: bigint, n: number) => c.readMemory!(a, n),
+    callFrameCfa: () => c.callFrameCfa!(),
+    frameBase: () => c.frameBase!(),
+    relocate: (a: bigint) => c.relocate!(a),
+    debugAddr: (i: number) => c.debugAddr!(i),
+    readRegister: (r: number) => entryRegister(site, r),
   };
 }
 
@@ -657,16 +616,21 @@ function localsOf(frame: FrameContext, opts: { includeConstants?: boolean }): Na
   return out;
 }
 
-/** `info args`: the parameters of the frame's function. */
-export function args(frame: FrameContext): NamedValue[] {
+/**
+ * `info args`: the parameters of the frame's function. With `entryValues`, as gdb's frame lines and MI
+ * lists (`print entry-values default`): each parameter whose entry value is known is followed by an
+ * `x@entry` entry (`entry: true`), and `entryEqual` marks a parameter whose current value equals it
+ * (gdb's console shows those as `x=x@entry=5`, its MI lists both).
+ */
+export function args(frame: FrameContext, opts: { entryValues?: boolean } = {}): NamedValue[] {
   try {
-    return argsOf(frame);
+    return argsOf(frame, opts.entryValues === true);
   } catch {
     return [];
   }
 }
 
-function argsOf(frame: FrameContext): NamedValue[] {
+function argsOf(frame: FrameContext, entryValues: boolean): NamedValue[] {
   const scope = frameScope(frame);
   if (!scope?.func) return [];
   const out: NamedValue[] = [];
@@ -674,9 +638,85 @@ function argsOf(frame: FrameContext): NamedValue[] {
     if (c.tag !== DW_TAG.formal_parameter) continue;
     const name = dieName(c);
     if (name === undefined) continue;
-    out.push({ name, value: safeVariableValue(c, scope.module, frame, scope.subprogram), line: declLine(c) });
+    const value = safeVariableValue(c, scope.module, frame, scope.subprogram);
+    const line = declLine(c);
+    if (!entryValues) {
+      out.push({ name, value, line });
+      continue;
+    }
+    let e: ReturnType<typeof argEntry>;
+    try {
+      e = argEntry(c, scope.module, frame, value);
+    } catch {
+      e = { equal: false };
+    }
+    out.push(e.entry && e.equal ? { name, value, line, entryEqual: true } : { name, value, line });
+    if (e.entry) out.push({ name: `${name}@entry`, value: e.entry, line, entry: true });
   }
   return out;
+}
+
+const floatFunctions = new WeakMap<Die, boolean>();
+
+/**
+ * True when the frame's function has a parameter or local of floating-point type (or an aggregate or
+ * vector holding one): in optimised code those live in xmm registers, which the session reads only
+ * when asked (FrameContext.regBytes), so it loads them for such frames before listing or evaluating.
+ */
+export function frameHasFloatVariables(frame: FrameContext): boolean {
+  let scope: FrameScope | undefined;
+  try {
+    scope = frameScope(frame);
+  } catch {
+    return false;
+  }
+  let top: Die | undefined;
+  for (const d of scope?.chain ?? []) if (d.tag === DW_TAG.subprogram) top = d;
+  if (!top || !scope) return false;
+  let hit = floatFunctions.get(top);
+  if (hit === undefined) {
+    const sf = scope.module.symbolFile;
+    const visit = (d: Die, depth: number): boolean => {
+      if (depth > 32) return false;
+      for (const c of d.children) {
+        if (c.tag === DW_TAG.formal_parameter || c.tag === DW_TAG.variable) {
+          try {
+            if (mayUseVectorRegister(c) && holdsFloat(sf.typeOf(c), 0)) return true;
+          } catch {
+            /* unreadable type */
+          }
+        } else if (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) {
+          if (visit(c, depth + 1)) return true;
+        }
+      }
+      return false;
+    };
+    try {
+      hit = visit(top, 0);
+    } catch {
+      hit = false;
+    }
+    floatFunctions.set(top, hit);
+  }
+  return hit;
+}
+
+/** A location list, or an expression naming a register other than the general ones (-O0's DW_OP_fbreg is not). */
+function mayUseVectorRegister(d: Die): boolean {
+  const at = attributeLocation(d);
+  if (!at) return false;
+  if (at.kind !== 'expr') return true;
+  const e = at.expr;
+  return e.length > 0 && ((e[0] >= DW_OP.reg0 + 17 && e[0] <= DW_OP.reg31) || e[0] === DW_OP.regx || e.includes(DW_OP.piece));
+}
+
+function holdsFloat(t: Type, depth: number): boolean {
+  if (depth > 4) return false;
+  const s = strip(t);
+  if (s.kind === 'base') return s.encoding === 'float' || s.encoding === 'complex' || s.encoding === 'decimal-float';
+  if (s.kind === 'array') return s.vector || holdsFloat(s.element, depth + 1);
+  if (s.kind === 'struct' || s.kind === 'class' || s.kind === 'union') return s.members.some((m) => holdsFloat(m.type, depth + 1));
+  return false;
 }
 
 /** A variable's value, or an optimized-out placeholder carrying the error text. */
@@ -774,6 +814,29 @@ export function lookupLocal(name: string, frame: FrameContext): Value | undefine
     if (block.tag === DW_TAG.subprogram) break;
   }
   return undefined;
+}
+
+/**
+ * `name@entry`: the value parameter `name` of the frame's function had on entry (gdb's
+ * OP_VAR_ENTRY_VALUE), with gdb's messages when it is not a parameter or has no known entry value.
+ */
+export function lookupEntryValue(name: string, frame: FrameContext | undefined): Value {
+  const notParam = () => new EvalError(`@entry can be used only for function parameters, not for "${name}"`);
+  const scope = frame ? frameScope(frame) : undefined;
+  if (!frame || !scope) throw notParam();
+  let found: Die | undefined;
+  for (const block of scope.chain) {
+    for (const c of blockChildren(block)) {
+      if ((c.tag === DW_TAG.variable || c.tag === DW_TAG.formal_parameter) && dieName(c) === name) {
+        found = c;
+        break;
+      }
+    }
+    if (found || block.tag === DW_TAG.subprogram) break;
+  }
+  // A parameter that needs a frame to be read (gdb's symbol_read_needs_frame): one with a location.
+  if (!found || found.tag !== DW_TAG.formal_parameter || !found.has(DW_AT.location)) throw notParam();
+  return parameterEntryValue(found, scope.module, frame, scope.module.symbolFile.typeOf(found));
 }
 
 // ---------------------------------------------------------------- name indexes (built once)
