@@ -266,6 +266,8 @@ export interface BreakpointLocation {
   /** Module (program or library path) the address belongs to. */
   module?: string;
   enabled: boolean;
+  /** The function's unit is C++ (its print name may differ from `function`: `area() const`). */
+  cplus?: boolean;
 }
 
 export interface Breakpoint {

@@ -10,6 +10,7 @@ import { locationText, parseLocation, ParsedLocation } from './linespec';
 import type { ObjectFile } from './modules';
 import { displayName, functionAt, lineAt, ModLike } from './symbolize';
 import { pltSymbols } from './symbol-search';
+import { isCplusUnit } from './values/variables';
 
 /** An object the resolver can look into, with its load bias when it is loaded in a process. */
 export interface ResolveTarget {
@@ -38,6 +39,8 @@ interface Loc {
   column?: number;
   function?: string;
   enabled: boolean;
+  /** The function's unit is C++. */
+  cplus?: boolean;
   /**
    * A PLT stub standing in for a function no loaded object defines yet (gdb's solib trampoline
    * minimal symbol `NAME@plt`); replaced by the function's real locations when an object has them.
@@ -273,6 +276,7 @@ export class BreakpointTable {
       column: line?.column,
       function: cl?.function ?? fn?.name,
       enabled: true,
+      cplus: fn?.fn ? isCplusUnit(fn.fn.unit) : undefined,
     };
   }
 
@@ -341,6 +345,7 @@ export class BreakpointTable {
         function: l.function,
         module: l.objPath,
         enabled: l.enabled,
+        cplus: l.cplus,
       });
     });
     return {

@@ -479,7 +479,8 @@ export class MiInterpreter {
   /** Asks the engine's symbolizer for the print names of a breakpoint's locations (see printName). */
   async learnPrintNames(bp: Breakpoint | undefined): Promise<void> {
     for (const l of bp?.locations ?? []) {
-      if (!l.function) continue;
+      // C keeps `main`: no need to ask (the answer costs the program's ELF symbol table).
+      if (!l.function || l.cplus === false) continue;
       const key = printNameKey(l);
       if (this.printNames.has(key)) continue;
       let name: string | undefined;
