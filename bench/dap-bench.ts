@@ -254,6 +254,7 @@ function lldbDap(): string | undefined {
 export async function benchDap(runs = Number(process.env.DAP_BENCH_RUNS) || 3): Promise<Row[]> {
   const bpLine = buildProgram();
   const adapter = path.join(ROOT, 'dist', 'adapter', 'main.js');
+  const BIN = path.join(ROOT, 'bin', 'backstep-dap');
   // DAP_BENCH_NODE_FLAGS: extra node flags for backstep's adapter (e.g. --cpu-prof); DAP_BENCH_ONLY=backstep
   // leaves lldb out (profiling).
   const nodeFlags = (process.env.DAP_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
@@ -264,7 +265,9 @@ export async function benchDap(runs = Number(process.env.DAP_BENCH_RUNS) || 3): 
   const theirs: Sample[] = [];
   const alts: Sample[] = [];
   for (let i = 0; i < runs; i++) {
-    ours.push(await session(process.execPath, [...nodeFlags, adapter], bpLine, {}));
+    // As a DAP client that runs the `backstep-dap` command starts it (bin/backstep-dap); with node
+    // flags (profiling), node itself.
+    ours.push(nodeFlags.length ? await session(process.execPath, [...nodeFlags, adapter], bpLine, {}) : await session(BIN, [], bpLine, {}));
     if (alt) alts.push(await session(process.execPath, [...nodeFlags, alt], bpLine, {}));
     if (lldb) theirs.push(await session(lldb, [], bpLine, {}));
   }

@@ -66,6 +66,32 @@ function loaderReport(env: NodeJS.ProcessEnv, input: string): string {
   });
 });
 
+describe('bin/backstep-gdb (the npm bin)', () => {
+  const BIN = path.join(ROOT, 'bin', 'backstep-gdb');
+
+  test('sets NODE_EXTRA_CA_CERTS aside for Node only: `show environment` and the program see it as with gdb', () => {
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/backstep-test.pem' };
+    const input = '-interpreter-exec console "show environment NODE_EXTRA_CA_CERTS"\n-exec-run\n-gdb-exit\n';
+    const run = (cmd: string) => spawnSync(cmd, ['--interpreter=mi2', '-nx', '-q', '/usr/bin/env'], { input, env, encoding: 'utf8' }).stdout;
+    const ours = run(BIN);
+    const gdbs = run('gdb');
+    for (const out of [ours, gdbs]) {
+      expect(out).toContain('~"NODE_EXTRA_CA_CERTS = /nonexistent/backstep-test.pem\\n"');
+      // The program's own output (env prints its environment).
+      expect(out).toMatch(/^NODE_EXTRA_CA_CERTS=\/nonexistent\/backstep-test\.pem$/m);
+    }
+    expect(ours).not.toMatch(/BACKSTEP_NODE_EXTRA_CA_CERTS/);
+  });
+
+  test('without the variable, nothing is added', () => {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const r = spawnSync(BIN, ['--interpreter=mi2', '-nx', '-q', '/usr/bin/env'], { input: '-exec-run\n-gdb-exit\n', env, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/\*stopped,reason="exited-normally"/);
+    expect(r.stdout).not.toMatch(/NODE_EXTRA_CA_CERTS/);
+  });
+});
+
 describe('the bundle loader (src/boot/bundle.ts) on a bundle of its own', () => {
   // A miniature dist/: the loader, one bundle, and the file it was "built" from.
   let dist: string;

@@ -11,7 +11,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 /** The adapter's entry point (package.json bin `cdtDebugAdapter`). */
 export const CDT_ADAPTER = path.join(path.dirname(require.resolve('cdt-gdb-adapter/package.json')), 'dist', 'debugAdapter.js');
-export const BACKSTEP_GDB_MAIN = path.join(ROOT, 'dist', 'src', 'mi', 'main.js');
+export const BACKSTEP_GDB_BIN = path.join(ROOT, 'bin', 'backstep-gdb');
 
 /**
  * An executable that runs backstep-gdb: what a user puts in the `gdb` attribute. A wrapper rather
@@ -20,7 +20,8 @@ export const BACKSTEP_GDB_MAIN = path.join(ROOT, 'dist', 'src', 'mi', 'main.js')
 export function backstepGdbWrapper(): { path: string; dispose: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backstep-cdt-'));
   const p = path.join(dir, 'backstep-gdb');
-  fs.writeFileSync(p, `#!/bin/sh\nexec '${process.execPath}' '${BACKSTEP_GDB_MAIN}' "$@"\n`, { mode: 0o755 });
+  // Through the package's own launcher (bin/backstep-gdb, the npm bin), as an installed one starts.
+  fs.writeFileSync(p, `#!/bin/sh\nexec '${BACKSTEP_GDB_BIN}' "$@"\n`, { mode: 0o755 });
   return { path: p, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

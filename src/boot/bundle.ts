@@ -64,6 +64,17 @@ function freshBundle(name: string): { file: string; manifest: Manifest } | undef
 }
 
 /**
+ * Puts back what the `bin/` launchers set aside for Node's start (NODE_EXTRA_CA_CERTS, see
+ * bin/backstep-gdb): the environment the debugged program inherits is the user's.
+ */
+export function restoreEnvironment(): void {
+  const saved = process.env.BACKSTEP_NODE_EXTRA_CA_CERTS;
+  if (saved === undefined) return;
+  process.env.NODE_EXTRA_CA_CERTS = saved;
+  delete process.env.BACKSTEP_NODE_EXTRA_CA_CERTS;
+}
+
+/**
  * Runs bundle `name` (dist/bundle/NAME.js) as this thread's entry point and returns true, or returns
  * false (and runs nothing) when there is no up-to-date bundle: the caller then loads its modules.
  */
