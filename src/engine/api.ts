@@ -659,6 +659,11 @@ export interface FinishOptions extends RunOptions {
 }
 
 export interface Engine extends TypedEmitter<EngineEvents> {
+  /**
+   * The CPU a stopped thread last ran on when the engine knows it without asking the kernel (MI's
+   * `core`); undefined otherwise (then /proc/PID/task/TID/stat tells).
+   */
+  threadCore(threadId: number): number | undefined;
   readonly state: SessionState;
   /** Process id of the debuggee, when one runs. */
   readonly pid: number | undefined;

@@ -409,6 +409,10 @@ export class Session extends EventEmitter implements Engine {
     }
   }
 
+  threadCore(threadId: number): number | undefined {
+    return this.st === 'stopped' && this.inf ? this.inf.coreHint(threadId) : undefined;
+  }
+
   private async startProcess(inf: Inferior, how: 'launch' | 'attach'): Promise<void> {
     this.inf = inf;
     this.st = 'stopped';

@@ -634,6 +634,8 @@ export class MiInterpreter {
    */
   coreOf(engineTid: number | undefined): string {
     if (engineTid === undefined || this.pid === undefined) return '0';
+    const known = this.engine.threadCore(engineTid);
+    if (known !== undefined) return String(known);
     const file = `/proc/${this.pid}/task/${engineTid}/stat`;
     // A second attempt with a fresh descriptor: a kept one may name an earlier task of the same number.
     for (let attempt = 0; attempt < 2; attempt++) {

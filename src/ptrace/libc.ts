@@ -220,6 +220,21 @@ export function cpuAffinity(tid: number): number[] {
   return cpus;
 }
 
+const AFFINITY_BUF = Buffer.alloc(128);
+const ONE_CPU_MASKS = new Map<number, Buffer>();
+
+/** Whether thread `tid` may run on CPU `cpu` only (one sched_getaffinity and a memcmp). */
+export function affinityIs(tid: number, cpu: number): boolean {
+  let want = ONE_CPU_MASKS.get(cpu);
+  if (!want) {
+    want = Buffer.alloc(128);
+    want[cpu >> 3] |= 1 << (cpu & 7);
+    ONE_CPU_MASKS.set(cpu, want);
+  }
+  if ((loadLibc().schedGetaffinity as unknown as (a: number, b: number, m: Buffer) => number)(tid, AFFINITY_BUF.length, AFFINITY_BUF) < 0) return false;
+  return AFFINITY_BUF.equals(want);
+}
+
 export function setAffinity(tid: number, cpus: number[]): void {
   const mask = Buffer.alloc(128);
   for (const cpu of cpus) mask[cpu >> 3] |= 1 << (cpu & 7);

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { cpuAffinity, FpRegisters, XState, kill as sysKill, ProcessMemory, Registers, setAffinity, SIGNALS, signalNumber } from '../ptrace';
+import { affinityIs, cpuAffinity, FpRegisters, XState, kill as sysKill, ProcessMemory, Registers, setAffinity, SIGNALS, signalNumber } from '../ptrace';
 import { TargetError } from './errors';
 import {
   BreakpointInfo,
@@ -118,6 +118,8 @@ export class Tracer {
   private unpin(pid: number): void {
     const f = this.shared;
     if (Atomics.load(f, SHARED.RUN_PID) !== pid) return;
+    const inf = this.inferiors.get(pid);
+    if (inf) inf.lastRunUnpinned = true; // (before: a stop may come back while this runs)
     if (Atomics.compareExchange(f, SHARED.RUN_STATE, RUN_STATE.RUNNING, RUN_STATE.UNPINNING) !== RUN_STATE.RUNNING) return;
     try {
       for (const name of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -137,9 +139,12 @@ export class Tracer {
 
   static async create(options: TracerOptions = {}): Promise<Tracer> {
     const t = new Tracer(options);
-    await t.request({ op: 'ping' });
+    t.pinnedCpu = ((await t.request({ op: 'ping' })) as { pinned?: number }).pinned;
     return t;
   }
+
+  /** The CPU the tracer thread (and every program it launches) is pinned to, when pinning worked. */
+  pinnedCpu: number | undefined;
 
   /** Thread id of the tracer worker (the TracerPid of every traced process). */
   async tracerTid(): Promise<number> {
@@ -150,6 +155,7 @@ export class Tracer {
   async launch(opts: LaunchOptions): Promise<Inferior> {
     const ev = (await this.request({ op: 'launch', opts })) as StopEvent;
     const inf = new Inferior(this, ev.pid, ev);
+    inf.launchedPinned = this.pinnedCpu !== undefined;
     this.inferiors.set(ev.pid, inf);
     return inf;
   }
@@ -258,6 +264,24 @@ export type InferiorState = 'stopped' | 'running' | 'exited';
 
 /** A process under the debugger. All-stop: every thread is stopped or every thread runs. */
 export class Inferior {
+  /** Started by this tracer while pinned: its threads run on the tracer's CPU (see coreHint). */
+  launchedPinned = false;
+  /** The most recent run was spread over all CPUs (Tracer.unpinLater). */
+  lastRunUnpinned = false;
+
+  /**
+   * The CPU a stopped thread last ran on, known without reading /proc: a program the tracer launched
+   * runs pinned to the tracer's CPU, except during a long run that was unpinned (its last stop is then
+   * wherever it was). Undefined when not known (attached programs, unpinned runs, a thread the program
+   * gave an affinity of its own).
+   */
+  coreHint(tid: number): number | undefined {
+    const cpu = this.tracer.pinnedCpu;
+    // (And still pinned: a program may set its own threads' affinity.)
+    if (cpu === undefined || !this.launchedPinned || this.lastRunUnpinned || this.state !== 'stopped') return undefined;
+    return affinityIs(tid, cpu) ? cpu : undefined;
+  }
+
   state: InferiorState = 'stopped';
   attached = false;
   lastStop: StopEvent;
@@ -658,6 +682,7 @@ export class Inferior {
     if (this.state === 'exited') return Promise.reject(new TargetError(`The program is not being run (process ${this.pid} has exited).`));
     if (this.state === 'running') return Promise.reject(new TargetError(`Process ${this.pid} is already running.`));
     this.state = 'running';
+    this.lastRunUnpinned = false;
     // A continue may run long: then the inferior is unpinned (Tracer.unpinLater).
     const cancelUnpin = req.op === 'cont' || req.op === 'stepOver' ? this.tracer.unpinLater(this.pid) : noop;
     const p = this.tracer.request(req).then(

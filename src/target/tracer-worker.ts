@@ -49,7 +49,7 @@ function withRegs<T>(r: T, ev: StopEvent | undefined): T {
 function serve(msg: RequestMessage): unknown {
   switch (msg.op) {
     case 'ping':
-      return { tid: gettid() };
+      return { tid: gettid(), pinned };
     case 'launch':
       return tracer.launch(msg.opts);
     case 'attach':
