@@ -435,6 +435,16 @@ export class BackstepDebugSession extends DebugSession {
     if (stop.breakpointIds?.length) body.hitBreakpointIds = stop.breakpointIds;
     if (stop.signal) body.text = stop.signal.name;
     this.sendEvent(new Event('stopped', body));
+    // A client asks for the stack next (VS Code, nvim-dap and dape do at every stop): unwind it while
+    // the event travels, once the event loop has taken any request already waiting (setImmediate runs
+    // after pending input). The answer comes from the stop's cache then.
+    if (process.env.BACKSTEP_DAP_PREFETCH !== '0' && stop.threadId !== undefined) {
+      const tid = stop.threadId;
+      const engine = this.engine;
+      setImmediate(() => {
+        if (engine && this.lastStop === stop && engine.state === 'stopped') engine.stackTrace(tid, 0, 20).catch(() => undefined);
+      });
+    }
     if (stop.watchScopeDeleted?.length) {
       // The engine deleted these data breakpoints (their frame returned): the client's list follows.
       for (const id of stop.watchScopeDeleted) {

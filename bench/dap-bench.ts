@@ -259,7 +259,8 @@ export async function benchDap(runs = Number(process.env.DAP_BENCH_RUNS) || 3): 
   // leaves lldb out (profiling).
   const nodeFlags = (process.env.DAP_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   const lldb = process.env.DAP_BENCH_ONLY === 'backstep' ? undefined : lldbDap();
-  // DAP_BENCH_ALT=<another build's dist/adapter/main.js>: a third column, interleaved (A/B of a change).
+  // DAP_BENCH_ALT=<another build's dist/adapter/main.js, or an executable>: a third column, interleaved
+  // (A/B of a change).
   const alt = process.env.DAP_BENCH_ALT;
   const ours: Sample[] = [];
   const theirs: Sample[] = [];
@@ -268,7 +269,7 @@ export async function benchDap(runs = Number(process.env.DAP_BENCH_RUNS) || 3): 
     // As a DAP client that runs the `backstep-dap` command starts it (bin/backstep-dap); with node
     // flags (profiling), node itself.
     ours.push(nodeFlags.length ? await session(process.execPath, [...nodeFlags, adapter], bpLine, {}) : await session(BIN, [], bpLine, {}));
-    if (alt) alts.push(await session(process.execPath, [...nodeFlags, alt], bpLine, {}));
+    if (alt) alts.push(alt.endsWith('.js') ? await session(process.execPath, [...nodeFlags, alt], bpLine, {}) : await session(alt, [], bpLine, {}));
     if (lldb) theirs.push(await session(lldb, [], bpLine, {}));
   }
   const name = lldb ? path.basename(lldb) : 'lldb-dap';
