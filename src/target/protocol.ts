@@ -209,7 +209,12 @@ export const SHARED = {
   RUN_STATE: 2,
   /** The process RUN_STATE is about. */
   RUN_PID: 3,
-  SIZE: 4,
+  /**
+   * Stops the tracer has seen (reported or handled inside it, such as a breakpoint hit under its ignore
+   * count): a continue whose count keeps moving is not one long computation, and stays pinned.
+   */
+  STOPS_SEEN: 4,
+  SIZE: 5,
 } as const;
 
 export const RUN_STATE = { IDLE: 0, RUNNING: 1, UNPINNED: 2, UNPINNING: 3 } as const;

@@ -875,6 +875,7 @@ export class Tracer {
   private waitAndHandle(proc: Process, mode: 'cont' | 'step' | 'kill', stepTid?: number): StopEvent | undefined {
     const early = this.takeEarly(proc);
     const { pid: tid, status } = early ?? waitTracees(mode === 'step' && stepTid !== undefined && proc.threads.size === 1 ? stepTid : -1);
+    Atomics.add(this.shared, SHARED.STOPS_SEEN, 1);
     const owner = this.owner.get(tid);
     if (!owner) {
       this.early.set(tid, status);
