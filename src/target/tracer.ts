@@ -605,7 +605,10 @@ export class Tracer {
         }
       } else {
         prevPc = pc;
-        if (steps === 0) ev = this.step(pid, tid);
+        // The general step (stepping off a breakpoint under the pc, delivering a signal, a report that
+        // waits) only when one of those applies: else one SINGLESTEP and one waitpid (~20 µs, against
+        // ~55 µs for the general path).
+        if (steps === 0 && (t.pendingSignal !== 0 || t.pendingReport || proc.breakpoints.has(pc))) ev = this.step(pid, tid);
         else if (t.pendingSignal === 0 && !t.pendingReport) ev = this.rawStep(proc, t) ?? { kind: 'step', pid, tid, pc: this.pcOf(tid), threads: [] };
         else ev = this.singleStep(proc, t);
         steps++;
