@@ -95,7 +95,11 @@ export class DataBridge {
 
   constructor(private readonly session: Session) {}
 
+  /** Rendered Locals/Arguments of a frame at this stop (see variables). */
+  private readonly scopeVars = new Map<string, Variable[]>();
+
   clear(): void {
+    this.scopeVars.clear();
     this.refs.clear();
     this.contexts.clear();
     this.lightContexts.clear();
@@ -145,6 +149,7 @@ export class DataBridge {
       },
       write: (addr: number, data: Buffer) => {
         if (!inf || inf.state === 'exited') throw new EngineError('The program is not being run.', 'not-running');
+        self.scopeVars.clear();
         inf.writeMemorySync(addr, data);
       },
     };
@@ -227,10 +232,12 @@ export class DataBridge {
         if (!xs) throw new Error('Attempt to assign to an unmodifiable value.');
         setVectorRegisterBytes(reg, bytes, xs);
         this.pendingXState.add(tid);
+        this.scopeVars.clear();
       };
       ctx.setRegister = (reg: number, value: bigint) => {
         regs.set(reg, value);
         this.pendingRegs.push({ tid, reg, value });
+        this.scopeVars.clear();
       };
     }
     this.contexts.set(frameId, ctx);
@@ -405,13 +412,19 @@ export class DataBridge {
           evaluateName: `$${x.name}`,
         }));
       }
+      // A scope's variables at this stop, rendered once (a client asks again for every new reference;
+      // the DAP adapter asks ahead for the top frame's locals): dropped with everything else at a resume,
+      // and at anything that may write (evaluate, set a variable or expression, memory, registers).
+      const cacheKey = opts.start === undefined && opts.count === undefined && r.scope !== 'globals' ? `${r.frameId}:${r.scope}:${fmt ?? ''}` : undefined;
+      const cached = cacheKey ? this.scopeVars.get(cacheKey) : undefined;
+      if (cached) return cached.map((v) => ({ ...v }));
       await this.prepareFrame(r.frameId);
       const ctx = this.frameContext(r.frameId);
       let list: { name: string; value: Value; nested?: boolean; entry?: boolean; entryEqual?: boolean }[];
       if (r.scope === 'locals') list = localsOf(ctx);
       else if (r.scope === 'arguments') list = argsOf(ctx, { entryValues: true });
       else list = ctx.module ? globalsOf(ctx.module, this.evalContext(r.frameId)) : [];
-      return page(list).map((nv) => {
+      const vars = page(list).map((nv) => {
         const v = this.toVariable(nv.name, nv.value, nv.name, r.frameId, fmt);
         if (nv.nested) v.nestedBlock = true;
         if (nv.entry) {
@@ -421,6 +434,8 @@ export class DataBridge {
         if (nv.entryEqual) v.entryEqual = true;
         return v;
       });
+      if (cacheKey) this.scopeVars.set(cacheKey, vars.map((v) => ({ ...v })));
+      return vars;
     }
     const kids = children(r.value, r.expression, { start: opts.start, count: opts.count });
     return kids.map((c) => {
