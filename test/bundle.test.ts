@@ -9,6 +9,8 @@ import * as path from 'path';
 import { fixture, ROOT } from './helpers';
 import { BACKSTEP_GDB, miTranscript, MiStep } from './mi-client';
 
+const BACKSTEP_GDB_BIN = path.join(ROOT, 'bin', 'backstep-gdb');
+
 jest.setTimeout(120000);
 
 const BUNDLE_DIR = path.join(ROOT, 'dist', 'bundle');
@@ -142,5 +144,28 @@ describe('the bundle loader (src/boot/bundle.ts) on a bundle of its own', () => 
     expect(run({ BACKSTEP_NO_BUNDLE: '1' }).stdout).toBe('modules\n');
     fs.rmSync(path.join(dist, 'bundle', 'demo.inputs.json'));
     expect(run().stdout).toBe('modules\n');
+  });
+});
+
+describe('resume ordering (the tracer holds the program until the front-end has announced the run)', () => {
+  test('a `next` over fflush: ^running and *running come before the program\'s output, as with gdb', () => {
+    // ckpt.c:28-29: printf, then fflush(stdout) (stdout is the MI pipe, so the line appears at the fflush).
+    const input = ['-break-insert ckpt.c:28', '-exec-run', '-exec-next', '-exec-next', '-gdb-exit', ''].join('\n');
+    const order = (cmd: string, args: string[]) => {
+      const out = spawnSync(cmd, [...args, '--interpreter=mi2', '-nx', '-q', fixture('ckpt')], { input, encoding: 'utf8' }).stdout;
+      const lines = out.split('\n');
+      const printed = lines.findIndex((l) => /^0 -?\d+ /.test(l));
+      // The last ^running before the output, and the *stopped after it.
+      const running = lines.slice(0, printed).map((l, i) => (/^\d*\^running$/.test(l) ? i : -1)).filter((i) => i >= 0).pop() ?? -1;
+      const stopped = lines.findIndex((l, i) => i > printed && l.startsWith('*stopped,reason="end-stepping-range"'));
+      return { printed, running, stopped };
+    };
+    for (const [cmd, args] of [[BACKSTEP_GDB_BIN, []], ['gdb', []]] as [string, string[]][]) {
+      const o = order(cmd, args);
+      expect(o.printed).toBeGreaterThan(0);
+      expect(o.running).toBeGreaterThan(0);
+      expect(o.running).toBeLessThan(o.printed);
+      expect(o.stopped).toBeGreaterThan(o.printed);
+    }
   });
 });

@@ -978,19 +978,36 @@ export class Session extends EventEmitter implements Engine {
    * Runs a run-control command: marks the session running, emits 'continued', runs `body`, then reports
    * the stop (or the exit).
    */
-  private async runCommand(body: () => Promise<PendingStop>, emitContinued = true, threadId?: number): Promise<StopInfo> {
+  private async runCommand(body: () => Promise<PendingStop>, emitContinued = true, threadId?: number, deferContinued = false): Promise<StopInfo> {
     const wasBusy = this.busy;
     if (!wasBusy) this.requireStopped();
     this.busy = true;
     this.pauseWanted = false;
     this.st = 'running';
     this.clearStopState();
-    if (emitContinued) this.emit('continued', { threadId, allThreadsContinued: true });
+    const continued = () => this.emit('continued', { threadId, allThreadsContinued: true });
+    // deferContinued: announced when the first run request is in the tracer's hands, the program held
+    // until then (Inferior.onNextResume): the front-end's resume records (MI's ^running) overlap the
+    // tracer's preparation instead of preceding it. Announced after the body when it ran nothing.
+    let held: { fired: () => boolean; cancel: () => void } | undefined;
+    if (emitContinued) {
+      if (deferContinued && this.inf && this.inf !== this.recordedView) held = this.inf.onNextResume(continued);
+      else continued();
+    }
+    const announce = () => {
+      if (held && !held.fired()) {
+        held.cancel();
+        continued();
+      }
+      held = undefined;
+    };
     try {
       let pending: PendingStop;
       try {
         pending = await body();
+        announce();
       } catch (e) {
+        announce();
         if (this.inf && this.inf.state !== 'exited') {
           this.st = 'stopped';
           await this.finishStop({ reason: 'pause', tid: this.inf.currentTid, quiet: true }).catch(() => undefined);
@@ -1258,6 +1275,7 @@ export class Session extends EventEmitter implements Engine {
       },
       true,
       tid,
+      true,
     );
   }
 

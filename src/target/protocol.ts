@@ -214,7 +214,13 @@ export const SHARED = {
    * count): a continue whose count keeps moving is not one long computation, and stays pinned.
    */
   STOPS_SEEN: 4,
-  SIZE: 5,
+  /**
+   * 1 while the main thread holds the next resume of the program (Inferior.onNextResume): the tracer
+   * does a run request's preparation (reading, decoding, breakpoints) but waits here before it lets the
+   * program run, so that what the front-end writes for the resume (MI's ^running) comes first.
+   */
+  RESUME_GATE: 5,
+  SIZE: 6,
 } as const;
 
 export const RUN_STATE = { IDLE: 0, RUNNING: 1, UNPINNED: 2, UNPINNING: 3 } as const;

@@ -275,6 +275,28 @@ export type InferiorState = 'stopped' | 'running' | 'exited';
 
 /** A process under the debugger. All-stop: every thread is stopped or every thread runs. */
 export class Inferior {
+  private resumeHook: (() => void) | undefined;
+
+  /**
+   * Calls `fn` when the next run request (continue, step, range step) has been handed to the tracer
+   * but before the program runs (SHARED.RESUME_GATE): what the front-end writes for the resume is
+   * out first, and the tracer's preparation overlaps the write. Returns whether it was called since
+   * (the caller calls `fn` itself when no run request came).
+   */
+  onNextResume(fn: () => void): { fired: () => boolean; cancel: () => void } {
+    let fired = false;
+    this.resumeHook = () => {
+      fired = true;
+      fn();
+    };
+    return {
+      fired: () => fired,
+      cancel: () => {
+        if (!fired) this.resumeHook = undefined;
+      },
+    };
+  }
+
   /** Started by this tracer while pinned: its threads run on the tracer's CPU (see coreHint). */
   launchedPinned = false;
   /** The most recent run was spread over all CPUs (Tracer.unpinLater). */
@@ -696,7 +718,20 @@ export class Inferior {
     this.lastRunUnpinned = false;
     // A continue may run long: then the inferior is unpinned (Tracer.unpinLater).
     const cancelUnpin = req.op === 'cont' || req.op === 'stepOver' ? this.tracer.unpinLater(this.pid) : noop;
-    const p = this.tracer.request(req).then(
+    const hook = this.resumeHook;
+    this.resumeHook = undefined;
+    if (hook) Atomics.store(this.tracer.sharedFlags, SHARED.RESUME_GATE, 1);
+    const request = this.tracer.request(req);
+    if (hook) {
+      // The tracer prepares the run meanwhile; the program runs once the gate opens.
+      try {
+        hook();
+      } finally {
+        Atomics.store(this.tracer.sharedFlags, SHARED.RESUME_GATE, 0);
+        Atomics.notify(this.tracer.sharedFlags, SHARED.RESUME_GATE);
+      }
+    }
+    const p = request.then(
       (r) => {
         cancelUnpin();
         const ev = unwrap(r);

@@ -14,7 +14,7 @@ import {
   isGroupStopSignal,
   kill as sysKill,
   ProcessMemory,
-  ptrace,
+  ptrace as rawPtrace,
   ptraceBuf,
   PTRACE,
   PTRACE_EVENT,
@@ -40,6 +40,17 @@ import { checkExecutable, TargetError } from './errors';
 import { errnoName, GprName } from '../ptrace';
 import { CheckpointBreakpoint, CheckpointFork, CheckpointSpawnOptions, CheckpointSpawnResult, SyscallSiteChoice } from './protocol';
 import { SyscallRecorder } from './recording';
+
+// Every request that lets the program run passes the resume gate first (SHARED.RESUME_GATE).
+const RESUMES = new Set<number>([PTRACE.CONT, PTRACE.SINGLESTEP, PTRACE.SYSCALL, PTRACE.LISTEN]);
+let gateFlags: Int32Array | undefined;
+function ptrace(req: number, pid: number, addr: number | bigint = 0, data: number | bigint = 0): number | bigint {
+  if (gateFlags && RESUMES.has(req) && Atomics.load(gateFlags, SHARED.RESUME_GATE) === 1) {
+    // Held by the main thread for the few µs of a write; never longer than a second.
+    Atomics.wait(gateFlags, SHARED.RESUME_GATE, 1, 1000);
+  }
+  return rawPtrace(req, pid, addr, data);
+}
 
 // The x86 decoder (WebAssembly), loaded when range stepping first needs it; null when it cannot be
 // loaded (then range stepping single-steps every instruction).
@@ -161,7 +172,9 @@ export class Tracer {
   constructor(
     private readonly shared: Int32Array,
     private readonly cpu?: number,
-  ) {}
+  ) {
+    gateFlags = shared;
+  }
 
   // ---------------------------------------------------------------------------------------------------
   // Starting and ending
