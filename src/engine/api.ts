@@ -434,6 +434,19 @@ export interface Scope {
   expensive: boolean;
 }
 
+/** One of a frame's arguments as frameArguments gives it. */
+export interface FrameArgument {
+  name: string;
+  /** As the Arguments scope's variable of that name shows it. */
+  value: string;
+  /** The variable would have children (a struct, an array, a pointer...). */
+  hasChildren: boolean;
+  /** `x@entry`: the value at the function's entry (see Variable.entryValue). */
+  entryValue?: boolean;
+  /** The current value equals the entry value (see Variable.entryEqual). */
+  entryEqual?: boolean;
+}
+
 export interface Variable {
   name: string;
   /** Rendered value, gdb style ("42", "0x7ffe... \"hi\"", "{x = 1, y = 2}"), or an error text in angle brackets. */
@@ -764,6 +777,11 @@ export interface Engine extends TypedEmitter<EngineEvents> {
    * `print entry-values default`): "p=p@entry=0x7ffe..., s=..., k=6, k@entry=5". '' when unknown.
    */
   frameArgsText(frameId: number): Promise<string>;
+  /**
+   * A frame's arguments (entry values included) with the values the Arguments scope shows, without
+   * making variables of them (a stop report's frame); [] for a frame without debug information.
+   */
+  frameArguments(frameId: number): Promise<FrameArgument[]>;
   variables(variablesReference: number, opts?: VariablesOptions): Promise<Variable[]>;
   /** Assigns `value` (an expression) to the child `name` of a variables reference (DAP setVariable). */
   setVariable(variablesReference: number, name: string, value: string, format?: ValueFormat): Promise<Variable>;

@@ -5,7 +5,7 @@
 import type { Type } from '../symbols';
 import { FpRegisters, GprName, XState } from '../ptrace/regs';
 import { setVectorRegisterBytes, vectorRegisterBytes } from './registers';
-import { EngineError, EvaluateOptions, EvaluateResult, Scope, ScopeKind, ValueFormat, Variable, VariablesOptions } from './api';
+import { EngineError, EvaluateOptions, EvaluateResult, FrameArgument, Scope, ScopeKind, ValueFormat, Variable, VariablesOptions } from './api';
 import type { ReturnLocation } from './return-value';
 import type { Session } from './session';
 import { frameHasFloatVariables } from './values/variables';
@@ -594,6 +594,30 @@ export class DataBridge {
       } catch (e) {
         return `<error: ${(e as Error).message}>`;
       }
+    });
+  }
+
+  /**
+   * A frame's arguments, entry values included, as the Arguments scope's variables have them (the
+   * same rendered values, and whether each has children) without making variables of them: what a
+   * stop report needs (MI's *stopped frame), ~3x cheaper. [] for a frame without debug information.
+   */
+  async frameArguments(frameId: number): Promise<FrameArgument[]> {
+    const e = this.session.frameEntry(frameId);
+    if (!e.ef.module?.symbols.hasDebugInfo || !e.ef.fn) return [];
+    await this.prepareFrame(frameId);
+    const list = argsOf(this.frameContext(frameId), { entryValues: true });
+    return list.map((nv) => {
+      let hasChildren = false;
+      try {
+        hasChildren = childCount(nv.value) > 0;
+      } catch {
+        hasChildren = false;
+      }
+      const a: FrameArgument = { name: nv.name, value: this.render(nv.value), hasChildren };
+      if (nv.entry) a.entryValue = true;
+      if (nv.entryEqual) a.entryEqual = true;
+      return a;
     });
   }
 

@@ -53,6 +53,7 @@ import {
   ThreadInfo,
   ValueFormat,
   Variable,
+  FrameArgument,
   VariablesOptions,
   Watchpoint,
   WatchpointChange,
@@ -1810,6 +1811,9 @@ export class Session extends EventEmitter implements Engine {
   async frameArgsText(frameId: number): Promise<string> {
     await this.data.prepareFrame(frameId);
     return this.data.frameArgsText(frameId);
+  }
+  frameArguments(frameId: number): Promise<FrameArgument[]> {
+    return this.data.frameArguments(frameId);
   }
   variables(ref: number, opts: VariablesOptions = {}): Promise<Variable[]> {
     return this.data.variables(ref, opts);

@@ -597,6 +597,23 @@ export class MiInterpreter {
 
   /** Arguments of a frame: names and values (scalars only unless all), as gdb's frame lines show them. */
   async frameArgs(f: FrameInfo, mode: 'scalars' | 'all' | 'types' | 'names' = 'scalars'): Promise<FrameArg[]> {
+    if (mode === 'scalars') {
+      // Every stop's frame: the values without making variables of them (the same text).
+      try {
+        return (await this.engine.frameArguments(f.id)).map((v) => {
+          const aggregate = v.hasChildren && /^[{[]/.test(v.value);
+          // gdb's `print frame-arguments scalars`: a reference to a struct or array is not a scalar either
+          // (while --simple-values, the 'types' mode, prints references).
+          const scalar = !aggregate && !(v.hasChildren && /^@0x[0-9a-f]+: [{[]/.test(v.value));
+          const arg: FrameArg = { name: v.name, value: scalar ? miValue(v.value) : '...' };
+          if (v.entryValue) arg.entry = true;
+          if (v.entryEqual) arg.entryEqual = true;
+          return arg;
+        });
+      } catch {
+        return [];
+      }
+    }
     try {
       const scopes = await this.engine.scopes(f.id);
       const s = scopes.find((x) => x.kind === 'arguments');
@@ -608,10 +625,7 @@ export class MiInterpreter {
       return vars.map((v) => {
         if (mode === 'names') return { name: v.name };
         const aggregate = v.variablesReference > 0 && /^[{[]/.test(v.value);
-        // gdb's `print frame-arguments scalars`: a reference to a struct or array is not a scalar either
-        // (while --simple-values, the 'types' mode, prints references).
-        const scalar = !aggregate && !(v.variablesReference > 0 && /^@0x[0-9a-f]+: [{[]/.test(v.value));
-        const value = mode === 'scalars' && !scalar ? '...' : miValue(v.value);
+        const value = miValue(v.value);
         const arg: FrameArg = mode === 'types' ? { name: v.name, type: v.type, value: aggregate ? undefined : miValue(v.value) } : { name: v.name, value };
         if (v.entryValue) arg.entry = true;
         if (v.entryEqual) arg.entryEqual = true;
