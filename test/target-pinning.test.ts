@@ -42,12 +42,18 @@ const multiCpu = os.cpus().length > 1;
   await running.catch(() => undefined);
 
   // A breakpoint in the loop's callee, hit on every iteration and passed by the tracer (ignore count).
-  const hits = await tracer.launch({ program: bin, args: ['20000'], stdio: [-1, -1, -1] });
-  const hot = loadBias(hits.pid, bin) + nmAddress(bin, 'hot');
-  await hits.setBreakpoint(hot, { ignoreCount: Number.MAX_SAFE_INTEGER });
-  const run = hits.cont();
-  await sleep(60);
-  expect(allowedCpus(hits.pid)).toBe(String(pinned));
-  const ev = await run;
-  expect(ev.kind).toBe('exited');
+  // (A machine loaded enough to hold the tracer off the CPU for 5 ms spreads the run too: tried up
+  // to three times, one run must stay pinned.)
+  let stayedPinned = false;
+  for (let attempt = 0; attempt < 3 && !stayedPinned; attempt++) {
+    const hits = await tracer.launch({ program: bin, args: ['20000'], stdio: [-1, -1, -1] });
+    const hot = loadBias(hits.pid, bin) + nmAddress(bin, 'hot');
+    await hits.setBreakpoint(hot, { ignoreCount: Number.MAX_SAFE_INTEGER });
+    const run = hits.cont();
+    await sleep(60);
+    stayedPinned = allowedCpus(hits.pid) === String(pinned);
+    const ev = await run;
+    expect(ev.kind).toBe('exited');
+  }
+  expect(stayedPinned).toBe(true);
 });
