@@ -129,9 +129,10 @@ export class Tracer {
   private unpin(pid: number): void {
     const f = this.shared;
     if (Atomics.load(f, SHARED.RUN_PID) !== pid) return;
-    const inf = this.inferiors.get(pid);
-    if (inf) inf.lastRunUnpinned = true; // (before: a stop may come back while this runs)
     if (Atomics.compareExchange(f, SHARED.RUN_STATE, RUN_STATE.RUNNING, RUN_STATE.UNPINNING) !== RUN_STATE.RUNNING) return;
+    // (A run the tracer did not mark RUNNING, such as a range step, is never spread.)
+    const inf = this.inferiors.get(pid);
+    if (inf) inf.lastRunUnpinned = true;
     try {
       for (const name of fs.readdirSync(`/proc/${pid}/task`)) {
         try {
