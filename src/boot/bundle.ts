@@ -135,18 +135,7 @@ export function runBundled(name: string): boolean {
       } catch {
         return;
       }
-      const dest = cacheFile(!atExit);
-      const tmp = `${dest}.${process.pid}-${threadId}`;
-      if (sync) {
-        try {
-          fs.writeFileSync(tmp, data);
-          fs.renameSync(tmp, dest);
-        } catch {
-          /* a read-only install: start without a cache */
-        }
-      } else {
-        fs.writeFile(tmp, data, (e) => (e ? fs.rm(tmp, { force: true }, () => undefined) : fs.rename(tmp, dest, () => undefined)));
-      }
+      writeCache(cacheFile(!atExit), data, sync);
     },
   };
   globalThis.__backstepBundle = state;
@@ -159,6 +148,24 @@ export function runBundled(name: string): boolean {
   const fn = script.runInThisContext() as (...a: unknown[]) => void;
   fn.call(m.exports, m.exports, Module.createRequire(file), m, file, path.dirname(file));
   return true;
+}
+
+/**
+ * Writes a code cache beside its source: to a file of this thread's own, then renamed over `dest`
+ * (runs started together never read a half-written cache). Failures (a read-only install) leave none.
+ */
+function writeCache(dest: string, data: Buffer, sync: boolean): void {
+  const tmp = `${dest}.${process.pid}-${threadId}`;
+  if (sync) {
+    try {
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, dest);
+    } catch {
+      /* start without a cache */
+    }
+  } else {
+    fs.writeFile(tmp, data, (e) => (e ? fs.rm(tmp, { force: true }, () => undefined) : fs.rename(tmp, dest, () => undefined)));
+  }
 }
 
 /**
@@ -195,11 +202,8 @@ function cacheDependency(id: string, bundleFile: string, flags: string): void {
     const fn = script.runInThisContext() as (...a: unknown[]) => unknown;
     const r = fn.call(this.exports, this.exports, Module.createRequire(filename), this, filename, path.dirname(filename));
     if (cacheFile && (!cached || script.cachedDataRejected)) {
-      const dest = cacheFile;
-      const tmp = `${dest}.${process.pid}-${threadId}`;
       try {
-        const data = script.createCachedData();
-        fs.writeFile(tmp, data, (e) => (e ? fs.rm(tmp, { force: true }, () => undefined) : fs.rename(tmp, dest, () => undefined)));
+        writeCache(cacheFile, script.createCachedData(), false);
       } catch {
         /* no cache then */
       }
