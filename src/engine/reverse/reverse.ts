@@ -15,6 +15,7 @@ import type { StopInfo, StepOptions, RunOptions, StopReason } from '../api';
 import { EngineError } from '../api';
 import type { LoadedModule } from '../modules';
 import { hiddenAtEntry } from '../frames';
+import { watchSlots } from '../watchpoints';
 import { callSite, inlineChain } from '../symbolize';
 import type { ReverseProvider, Session } from '../session';
 import { CountPoint, PointCounters } from './counting';
@@ -383,14 +384,8 @@ export class ReverseEngine implements ReverseProvider {
     forbidden: Set<number>,
     decide: (c: PointCounters[], hopStarts: number[]) => { point: number } | 'earlier' | 'none',
   ): Promise<Found | undefined> {
-    let ckpt = pos.ckpt;
-    let hops = pos.hops;
-    // A position at a trail point is the end of the previous segment: search that one first.
+    let { ckpt, hops } = await searchStart(tl, pos);
     let endsAtPos = true;
-    if (!hops.length && ckpt > 0) {
-      ckpt--;
-      hops = await tl.segment(ckpt);
-    }
     for (;;) {
       const inf = await tl.spawnAt(ckpt);
       let found: Found | undefined;
@@ -904,13 +899,8 @@ export class ReverseEngine implements ReverseProvider {
     }
     const ignoreLeft = new Map<number, number>();
     for (const l of cond.values()) for (const b of l) ignoreLeft.set(b.id, b.ignore);
-    let ckpt = pos.ckpt;
-    let hops = pos.hops;
+    let { ckpt, hops } = await searchStart(tl, pos);
     let endsAtPos = true;
-    if (!hops.length && ckpt > 0) {
-      ckpt--;
-      hops = await tl.segment(ckpt);
-    }
     for (;;) {
       const inf = await tl.spawnAt(ckpt);
       let bpFound: Found | undefined;
@@ -1143,15 +1133,11 @@ function nameArrival(
   return { pos: { ckpt, hops: newHops }, point, seq: c.lastSeq };
 }
 
-/** [addr, addr+size) as aligned 1/2/4/8-byte debug-register ranges (as the session's watchpoints). */
-function watchSlots(addr: number, size: number): { addr: number; len: 1 | 2 | 4 | 8 }[] {
-  const out: { addr: number; len: 1 | 2 | 4 | 8 }[] = [];
-  let a = addr;
-  const end = addr + size;
-  while (a < end) {
-    const len = ([8, 4, 2, 1] as const).find((l) => a % l === 0 && a + l <= end)!;
-    out.push({ addr: a, len });
-    a += len;
-  }
-  return out;
+/**
+ * Where a backward search starts: the position itself, or, for a position at a trail point (no hops),
+ * the end of the previous segment, which is searched first.
+ */
+async function searchStart(tl: Timeline, pos: Position): Promise<{ ckpt: number; hops: Hop[] }> {
+  if (!pos.hops.length && pos.ckpt > 0) return { ckpt: pos.ckpt - 1, hops: await tl.segment(pos.ckpt - 1) };
+  return { ckpt: pos.ckpt, hops: pos.hops };
 }
